@@ -1,0 +1,165 @@
+//! Instruction handlers, one module per family, and `resolve`, which picks
+//! a handler for a decoded instruction once, at decode time.
+//!
+//! Handlers are generic over operand size (`const N: usize`, in bytes) and,
+//! where a family shares one shape, over the operation: one `alu::<OP, N>`
+//! serves ADD, OR, ADC, SBB, AND, SUB, XOR and CMP at every width.
+//!
+//! A handler must leave no architectural effect when it returns `Err`:
+//! memory writes that can fault come before register and flag updates.
+
+pub mod alu;
+pub mod bits;
+pub mod control;
+pub mod data;
+pub mod io;
+pub mod muldiv;
+pub mod shift;
+pub mod sse;
+pub mod stack;
+pub mod string;
+pub mod system;
+pub mod x87;
+
+use super::decode::{Insn, NO_REG};
+use super::flags::size_mask;
+use super::{Cpu, Exception};
+use crate::mmu::AccessKind;
+use iced_x86::{Instruction, OpKind, Register};
+
+pub use super::decode::Handler;
+
+/// Picks the handler for a decoded instruction. Anything no family claims
+/// raises #UD when executed.
+pub fn resolve(i: &Instruction) -> Handler {
+    if i.is_invalid() {
+        return undefined;
+    }
+    let families: [fn(&Instruction) -> Option<Handler>; 12] = [
+        alu::resolve,
+        data::resolve,
+        control::resolve,
+        stack::resolve,
+        shift::resolve,
+        bits::resolve,
+        muldiv::resolve,
+        string::resolve,
+        system::resolve,
+        io::resolve,
+        sse::resolve,
+        x87::resolve,
+    ];
+    families.iter().find_map(|f| f(i)).unwrap_or(undefined)
+}
+
+/// #UD: an invalid opcode, or one this CPU does not implement.
+pub fn undefined(_: &mut Cpu, _: &Insn) -> Result<(), Exception> {
+    Err(Exception::InvalidOpcode)
+}
+
+/// Operand size in bytes of operand `n` (a register or memory operand).
+pub fn operand_size(i: &Instruction, n: u32) -> usize {
+    match i.op_kind(n) {
+        OpKind::Register => i.op_register(n).size(),
+        _ => i.memory_size().size(),
+    }
+}
+
+/// Instantiates a handler generic over `const N: usize` for a runtime size.
+#[macro_export]
+macro_rules! sized {
+    ($size:expr, $f:ident $(::<$($c:tt),*>)?) => {
+        match $size {
+            1 => Some($f::<$($($c,)*)? 1> as $crate::cpu::exec::Handler),
+            2 => Some($f::<$($($c,)*)? 2> as $crate::cpu::exec::Handler),
+            4 => Some($f::<$($($c,)*)? 4> as $crate::cpu::exec::Handler),
+            8 => Some($f::<$($($c,)*)? 8> as $crate::cpu::exec::Handler),
+            _ => None,
+        }
+    };
+}
+
+/// Where an operand lives, once its address is worked out.
+#[derive(Debug, Clone, Copy)]
+pub enum Loc {
+    Reg(Register),
+    /// A linear address (segmentation already applied).
+    Mem(u64),
+}
+
+impl Cpu {
+    /// The effective address (offset within the segment) of the memory
+    /// operand.
+    #[inline(always)]
+    pub fn ea(&self, insn: &Insn) -> u64 {
+        let mut a = insn.disp;
+        if insn.base != NO_REG {
+            a = a.wrapping_add(self.gpr[insn.base as usize]);
+        }
+        if insn.index != NO_REG {
+            a = a.wrapping_add(self.gpr[insn.index as usize] << insn.scale);
+        }
+        a & insn.addr_mask
+    }
+
+    /// Reads operand `n` as an `N`-byte value (register, memory or
+    /// immediate; immediates are sign-extended then cut to N bytes).
+    #[inline(always)]
+    pub fn read_op<const N: usize>(&mut self, insn: &Insn, n: u32) -> Result<u64, Exception> {
+        match insn.op_kind(n) {
+            OpKind::Register => Ok(self.reg::<N>(insn.op_register(n))),
+            OpKind::Memory => {
+                let a = self.ea(insn);
+                self.read::<N>(insn.seg, a)
+            }
+            _ => Ok(insn.immediate(n) & size_mask(N as u8)),
+        }
+    }
+
+    /// Writes operand `n` (register or memory).
+    #[inline(always)]
+    pub fn write_op<const N: usize>(&mut self, insn: &Insn, n: u32, v: u64) -> Result<(), Exception> {
+        match insn.op_kind(n) {
+            OpKind::Register => {
+                self.set_reg::<N>(insn.op_register(n), v);
+                Ok(())
+            }
+            _ => {
+                let a = self.ea(insn);
+                self.write::<N>(insn.seg, a, v)
+            }
+        }
+    }
+
+    /// Locates operand `n` for a read-modify-write: segmentation is checked
+    /// for a write once, then `read_loc`/`write_loc` use the linear address.
+    #[inline(always)]
+    pub fn locate<const N: usize>(&mut self, insn: &Insn, n: u32) -> Result<Loc, Exception> {
+        match insn.op_kind(n) {
+            OpKind::Register => Ok(Loc::Reg(insn.op_register(n))),
+            _ => {
+                let a = self.ea(insn);
+                Ok(Loc::Mem(self.linear(insn.seg, a, N as u64, AccessKind::Write)?))
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub fn read_loc<const N: usize>(&mut self, loc: Loc) -> Result<u64, Exception> {
+        match loc {
+            Loc::Reg(r) => Ok(self.reg::<N>(r)),
+            Loc::Mem(lin) => self.read_lin::<N>(lin, self.user()),
+        }
+    }
+
+    #[inline(always)]
+    pub fn write_loc<const N: usize>(&mut self, loc: Loc, v: u64) -> Result<(), Exception> {
+        match loc {
+            Loc::Reg(r) => {
+                self.set_reg::<N>(r, v);
+                Ok(())
+            }
+            Loc::Mem(lin) => self.write_lin::<N>(lin, v, self.user()),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! An x86-64 PC emulator.
+//!
+//! - `cpu`: the processor: state, decoded-block cache, instruction handlers,
+//!   exception delivery.
+//! - `mmu`: page walks and the software TLB.
+//! - `memory`: guest physical memory (RAM, ROM, the code bitmap).
+//! - `bus`: what the CPU asks of the board (ports, MMIO, INTR).
+//! - `bare`: a CPU set up directly in real, protected or long mode, for
+//!   running flat code without firmware (tests, benchmarks, `emu exec`).
+
+pub mod bare;
+pub mod bus;
+pub mod cpu;
+pub mod memory;
+pub mod mmu;

@@ -1,0 +1,245 @@
+//! Physical memory: guest RAM, the firmware ROM, and the holes between them.
+//!
+//! The physical map follows DESIGN.md:
+//!
+//! | range                     | what                                     |
+//! |---------------------------|------------------------------------------|
+//! | 0 .. 0xA0000              | RAM                                      |
+//! | 0xA0000 .. 0xC0000        | legacy video window (MMIO, on the bus)   |
+//! | 0xC0000 .. 0xF0000        | RAM                                      |
+//! | 0xF0000 .. 0x100000       | firmware ROM (writes are ignored)        |
+//! | 0x100000 .. ram_size      | RAM                                      |
+//! | 0xFFFF0000 .. 4 GiB       | the same ROM again (the reset vector)    |
+//! | everything else           | unclaimed: MMIO on the bus               |
+//!
+//! RAM is one anonymous `memmap2` mapping, so untouched pages cost the host
+//! nothing. The A20 gate masks physical address bit 20 when it is off.
+//!
+//! This module also keeps the *code bitmap*: one bit per 4 KiB RAM page that
+//! holds instructions the CPU has decoded and cached. A write to such a page
+//! must reach the CPU's block cache (see `cpu::decode`).
+
+use memmap2::MmapMut;
+use thiserror::Error;
+
+/// Size of a page as the MMU and the code bitmap see it.
+pub const PAGE_SIZE: u64 = 4096;
+/// The firmware ROM is 64 KiB.
+pub const ROM_SIZE: usize = 0x1_0000;
+const ROM_LOW: u64 = 0xF_0000;
+const ROM_HIGH: u64 = 0xFFFF_0000;
+const VIDEO_START: u64 = 0xA_0000;
+const VIDEO_END: u64 = 0xC_0000;
+const A20_BIT: u64 = 1 << 20;
+
+/// Host-side problems setting up memory.
+#[derive(Debug, Error)]
+pub enum MemoryError {
+    #[error("RAM size {0} bytes is not a positive multiple of 4 KiB")]
+    BadRamSize(u64),
+    #[error("cannot reserve {size} bytes of guest RAM: {source}")]
+    Map { size: u64, source: std::io::Error },
+    #[error("firmware ROM must be exactly 65536 bytes, got {0}")]
+    BadRomSize(usize),
+}
+
+/// What lives at a physical page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region {
+    /// RAM; the offset of the page in the RAM mapping.
+    Ram(usize),
+    /// ROM; the offset of the page in the ROM image.
+    Rom(usize),
+    /// Anything else: reads and writes go to the bus.
+    Mmio,
+}
+
+/// Guest physical memory.
+pub struct PhysMemory {
+    ram: MmapMut,
+    ram_size: u64,
+    rom: Box<[u8]>,
+    a20_enabled: bool,
+    code_pages: Vec<u64>,
+}
+
+impl PhysMemory {
+    /// Reserves `ram_size` bytes of zeroed RAM and an all-ones ROM.
+    pub fn new(ram_size: u64) -> Result<Self, MemoryError> {
+        if ram_size == 0 || ram_size % PAGE_SIZE != 0 || ram_size > (1 << 40) {
+            return Err(MemoryError::BadRamSize(ram_size));
+        }
+        let ram = MmapMut::map_anon(ram_size as usize).map_err(|source| MemoryError::Map {
+            size: ram_size,
+            source,
+        })?;
+        let pages = (ram_size / PAGE_SIZE) as usize;
+        Ok(PhysMemory {
+            ram,
+            ram_size,
+            rom: vec![0xFF; ROM_SIZE].into_boxed_slice(),
+            a20_enabled: true,
+            code_pages: vec![0; pages.div_ceil(64)],
+        })
+    }
+
+    /// Installs a 64 KiB firmware image.
+    pub fn load_rom(&mut self, image: &[u8]) -> Result<(), MemoryError> {
+        if image.len() != ROM_SIZE {
+            return Err(MemoryError::BadRomSize(image.len()));
+        }
+        self.rom.copy_from_slice(image);
+        Ok(())
+    }
+
+    pub fn ram_size(&self) -> u64 {
+        self.ram_size
+    }
+
+    pub fn a20_enabled(&self) -> bool {
+        self.a20_enabled
+    }
+
+    /// Opens or closes the A20 gate. The caller flushes the TLB.
+    pub fn set_a20(&mut self, enabled: bool) {
+        self.a20_enabled = enabled;
+    }
+
+    /// Applies the A20 gate to a physical address.
+    #[inline]
+    pub fn a20(&self, addr: u64) -> u64 {
+        if self.a20_enabled {
+            addr
+        } else {
+            addr & !A20_BIT
+        }
+    }
+
+    /// What lives at physical address `addr` (already A20-masked).
+    pub fn region(&self, addr: u64) -> Region {
+        let page = addr & !(PAGE_SIZE - 1);
+        if (ROM_LOW..ROM_LOW + ROM_SIZE as u64).contains(&page) {
+            Region::Rom((page - ROM_LOW) as usize)
+        } else if (ROM_HIGH..ROM_HIGH + ROM_SIZE as u64).contains(&page) {
+            Region::Rom((page - ROM_HIGH) as usize)
+        } else if (VIDEO_START..VIDEO_END).contains(&page) {
+            Region::Mmio
+        } else if page < self.ram_size {
+            Region::Ram(page as usize)
+        } else {
+            Region::Mmio
+        }
+    }
+
+    /// A host pointer to the start of a RAM or ROM page, for the TLB.
+    pub fn host_page(&mut self, region: Region) -> Option<*mut u8> {
+        match region {
+            // SAFETY: `region` came from `region()`, so the page offset plus
+            // PAGE_SIZE lies inside the mapping.
+            Region::Ram(off) => Some(unsafe { self.ram.as_mut_ptr().add(off) }),
+            // SAFETY: as above, for the ROM buffer.
+            Region::Rom(off) => Some(unsafe { self.rom.as_mut_ptr().add(off) }),
+            Region::Mmio => None,
+        }
+    }
+
+    /// The whole of RAM, for loaders and tests.
+    pub fn ram(&self) -> &[u8] {
+        &self.ram
+    }
+
+    /// The whole of RAM, mutably. Writers that may touch decoded code go
+    /// through `Cpu::write_phys` instead so the block cache hears of it.
+    pub fn ram_mut(&mut self) -> &mut [u8] {
+        &mut self.ram
+    }
+
+    /// Reads one byte of physical memory; `None` for MMIO.
+    pub fn read_u8(&self, addr: u64) -> Option<u8> {
+        let off = (addr & (PAGE_SIZE - 1)) as usize;
+        match self.region(addr) {
+            Region::Ram(p) => Some(self.ram[p + off]),
+            Region::Rom(p) => Some(self.rom[p + off]),
+            Region::Mmio => None,
+        }
+    }
+
+    /// Writes one byte of physical memory. Returns false for MMIO; ROM
+    /// writes are dropped (and return true: they were handled).
+    pub fn write_u8(&mut self, addr: u64, value: u8) -> bool {
+        let off = (addr & (PAGE_SIZE - 1)) as usize;
+        match self.region(addr) {
+            Region::Ram(p) => {
+                self.ram[p + off] = value;
+                true
+            }
+            Region::Rom(_) => true,
+            Region::Mmio => false,
+        }
+    }
+
+    /// Whether the RAM page containing `addr` holds decoded code.
+    #[inline]
+    pub fn is_code_page(&self, addr: u64) -> bool {
+        let page = (addr / PAGE_SIZE) as usize;
+        self.code_pages
+            .get(page / 64)
+            .is_some_and(|w| w & (1 << (page % 64)) != 0)
+    }
+
+    /// Marks the page containing `addr` as holding decoded code.
+    pub fn mark_code_page(&mut self, addr: u64) {
+        let page = (addr / PAGE_SIZE) as usize;
+        if let Some(w) = self.code_pages.get_mut(page / 64) {
+            *w |= 1 << (page % 64);
+        }
+    }
+
+    /// Clears the code mark of the page containing `addr`.
+    pub fn clear_code_page(&mut self, addr: u64) {
+        let page = (addr / PAGE_SIZE) as usize;
+        if let Some(w) = self.code_pages.get_mut(page / 64) {
+            *w &= !(1 << (page % 64));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_places_rom_video_and_ram() {
+        let mem = PhysMemory::new(2 << 20).unwrap();
+        assert_eq!(mem.region(0x7C00), Region::Ram(0x7000));
+        assert_eq!(mem.region(0xB8000), Region::Mmio);
+        assert_eq!(mem.region(0xFFFF0), Region::Rom(0xF000));
+        assert_eq!(mem.region(0xFFFF_FFF0), Region::Rom(0xF000));
+        assert_eq!(mem.region(0x20_0000), Region::Mmio);
+    }
+
+    #[test]
+    fn a20_gate_off_wraps_at_one_megabyte() {
+        let mut mem = PhysMemory::new(4 << 20).unwrap();
+        mem.set_a20(false);
+        assert_eq!(mem.a20(0x10_FFF0), 0xFFF0);
+        mem.set_a20(true);
+        assert_eq!(mem.a20(0x10_FFF0), 0x10_FFF0);
+    }
+
+    #[test]
+    fn rom_writes_are_dropped() {
+        let mut mem = PhysMemory::new(1 << 20).unwrap();
+        mem.load_rom(&[0x90; ROM_SIZE]).unwrap();
+        assert!(mem.write_u8(0xF0000, 0x12));
+        assert_eq!(mem.read_u8(0xF0000), Some(0x90));
+    }
+
+    #[test]
+    fn bad_ram_size_is_refused() {
+        assert!(matches!(
+            PhysMemory::new(1000),
+            Err(MemoryError::BadRamSize(1000))
+        ));
+    }
+}
