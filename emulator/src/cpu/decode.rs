@@ -22,12 +22,12 @@
 use super::exec;
 use super::state::{rflags, SegReg};
 use super::{Cpu, Exception, Mode, Stop};
-use crate::memory::PAGE_SIZE;
+use crate::memory::{Region, PAGE_SIZE};
 use crate::mmu::AccessKind;
 use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction, OpKind, Register};
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::rc::Rc;
+use std::cell::Cell;
 
 /// The most instructions in one block.
 pub const MAX_BLOCK: usize = 64;
@@ -52,7 +52,19 @@ pub struct Insn {
     pub scale: u8,
     /// The effective segment of the memory operand.
     pub seg: SegReg,
+    /// Operands 0 and 1 as the handlers' fast path sees them: a kind
+    /// (`OPK_*`), a register code (`regs::RegCode`) and one immediate.
+    pub kind: [u8; 2],
+    pub reg: [u8; 2],
+    pub imm: u64,
 }
+
+/// `Insn::kind` values.
+pub const OPK_REG: u8 = 0;
+pub const OPK_MEM: u8 = 1;
+pub const OPK_IMM: u8 = 2;
+/// Any other operand kind: handlers fall back to iced-x86's accessors.
+pub const OPK_OTHER: u8 = 3;
 
 impl Deref for Insn {
     type Target = Instruction;
@@ -95,7 +107,34 @@ impl Insn {
             _ if i.code_size() == iced_x86::CodeSize::Code16 => i.next_ip() & 0xFFFF,
             _ => i.next_ip() & 0xFFFF_FFFF,
         };
+        let mut kind = [OPK_OTHER; 2];
+        let mut reg = [0u8; 2];
+        let mut imm = 0;
+        for n in 0..i.op_count().min(2) {
+            kind[n as usize] = match i.op_kind(n) {
+                OpKind::Register if i.op_register(n).is_gpr() => {
+                    reg[n as usize] = super::regs::reg_code(i.op_register(n));
+                    OPK_REG
+                }
+                OpKind::Memory => OPK_MEM,
+                OpKind::Immediate8
+                | OpKind::Immediate16
+                | OpKind::Immediate32
+                | OpKind::Immediate64
+                | OpKind::Immediate8to16
+                | OpKind::Immediate8to32
+                | OpKind::Immediate8to64
+                | OpKind::Immediate32to64 => {
+                    imm = i.immediate(n);
+                    OPK_IMM
+                }
+                _ => OPK_OTHER,
+            };
+        }
         Insn {
+            kind,
+            reg,
+            imm,
             handler: exec::resolve(&i),
             next_ip,
             disp: i.memory_displacement64(),
@@ -113,6 +152,11 @@ impl Insn {
 pub struct Block {
     pub insns: Box<[Insn]>,
     key: Key,
+    /// The blocks that followed this one last time, by RIP: a chained exit
+    /// skips the fetch translation and the cache lookup. A link is trusted
+    /// only while `BlockCache::generation` still equals `link_gen`.
+    links: [Cell<(u64, *const Block)>; 2],
+    link_gen: Cell<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -123,21 +167,37 @@ struct Key {
 }
 
 /// The cache of decoded blocks.
+///
+/// Blocks are boxed so their addresses are stable; the run loop holds raw
+/// pointers to them. A block dropped from the cache while it may still be
+/// running (self-modifying code) waits in `graveyard` until the run loop is
+/// between blocks.
 pub struct BlockCache {
-    map: HashMap<Key, Rc<Block>>,
+    map: HashMap<Key, Box<Block>>,
     by_page: HashMap<u64, Vec<Key>>,
-    fast: Box<[Option<Rc<Block>>]>,
+    fast: Box<[*const Block]>,
+    graveyard: Vec<Box<Block>>,
+    /// Bumped whenever a block is dropped or translations may have changed;
+    /// block links from an older generation are ignored.
+    generation: u64,
     /// Counters for statistics.
     pub decoded_blocks: u64,
     pub invalidations: u64,
 }
+
+// SAFETY: the raw pointers in `fast` and in block links point at blocks
+// owned by this same cache (in `map` or `graveyard`), which moves between
+// threads together with them.
+unsafe impl Send for BlockCache {}
 
 impl Default for BlockCache {
     fn default() -> Self {
         BlockCache {
             map: HashMap::new(),
             by_page: HashMap::new(),
-            fast: vec![None; FAST_SLOTS].into_boxed_slice(),
+            fast: vec![std::ptr::null(); FAST_SLOTS].into_boxed_slice(),
+            graveyard: Vec::new(),
+            generation: 0,
             decoded_blocks: 0,
             invalidations: 0,
         }
@@ -152,43 +212,59 @@ fn slot(phys: u64) -> usize {
 impl BlockCache {
     /// Drops every block.
     pub fn clear(&mut self) {
-        self.map.clear();
+        self.graveyard.extend(self.map.drain().map(|(_, b)| b));
         self.by_page.clear();
-        self.fast.fill(None);
+        self.fast.fill(std::ptr::null());
+        self.generation += 1;
+    }
+
+    /// Forgets every block link (translations may have changed).
+    pub fn unlink_all(&mut self) {
+        self.generation += 1;
     }
 
     #[inline(always)]
-    fn lookup(&mut self, key: Key) -> Option<Rc<Block>> {
-        if let Some(b) = &self.fast[slot(key.phys)] {
-            if b.key == key {
-                return Some(b.clone());
-            }
+    fn lookup(&mut self, key: Key) -> Option<*const Block> {
+        let s = slot(key.phys);
+        let p = self.fast[s];
+        // SAFETY: non-null fast entries point at live blocks in `map`
+        // (entries are cleared when their block leaves the map).
+        if !p.is_null() && unsafe { (*p).key } == key {
+            return Some(p);
         }
-        let b = self.map.get(&key)?.clone();
-        self.fast[slot(key.phys)] = Some(b.clone());
+        let b: *const Block = &**self.map.get(&key)?;
+        self.fast[s] = b;
         Some(b)
     }
 
-    fn insert(&mut self, block: Rc<Block>) {
+    fn insert(&mut self, block: Box<Block>) -> *const Block {
         let key = block.key;
         self.by_page
             .entry(key.phys & !(PAGE_SIZE - 1))
             .or_default()
             .push(key);
-        self.fast[slot(key.phys)] = Some(block.clone());
-        self.map.insert(key, block);
+        let p: *const Block = &*block;
+        self.fast[slot(key.phys)] = p;
+        if let Some(old) = self.map.insert(key, block) {
+            self.graveyard.push(old);
+        }
         self.decoded_blocks += 1;
+        p
     }
 
     /// Drops every block that starts in the physical page `page`.
     pub fn invalidate_page(&mut self, page: u64) {
         if let Some(keys) = self.by_page.remove(&page) {
             self.invalidations += 1;
+            self.generation += 1;
             for k in keys {
-                self.map.remove(&k);
                 let s = slot(k.phys);
-                if self.fast[s].as_ref().is_some_and(|b| b.key == k) {
-                    self.fast[s] = None;
+                // SAFETY: see `lookup`.
+                if !self.fast[s].is_null() && unsafe { (*self.fast[s]).key } == k {
+                    self.fast[s] = std::ptr::null();
+                }
+                if let Some(b) = self.map.remove(&k) {
+                    self.graveyard.push(b);
                 }
             }
         }
@@ -200,25 +276,54 @@ impl Cpu {
     /// or it shuts down.
     pub fn run(&mut self, budget: u64) -> Stop {
         let end = self.instret.saturating_add(budget);
+        // The block that just ran to its end, whose links may name the next.
+        let mut prev: *const Block = std::ptr::null();
         while self.instret < end {
+            if !self.blocks.graveyard.is_empty() {
+                // No block is running here, and `prev` may be a dead one.
+                self.blocks.graveyard.clear();
+                prev = std::ptr::null();
+            }
             if self.triple_fault {
                 return Stop::TripleFault;
             }
-            if self.interrupt_shadow {
-                // One instruction runs before interrupts are looked at.
-                self.interrupt_shadow = false;
-                self.step_block(true);
+            if self.interrupt_shadow || self.flags.test(rflags::TF) {
+                // One instruction at a time: after STI/MOV SS (interrupts
+                // wait one instruction) and under single-step.
+                prev = std::ptr::null();
+                self.step_one();
                 continue;
             }
-            self.check_interrupts();
-            if self.triple_fault {
-                return Stop::TripleFault;
+            if self.nmi_pending || (self.flags.test(rflags::IF) && self.bus.interrupt_pending()) {
+                prev = std::ptr::null();
+                self.check_interrupts();
+                continue;
             }
             if self.halted {
                 return Stop::Halted;
             }
-            let single = self.flags.test(rflags::TF);
-            self.step_block(single);
+            let block = match self.next_block(prev) {
+                Ok(b) => b,
+                Err(e) => {
+                    prev = std::ptr::null();
+                    self.raise(e);
+                    continue;
+                }
+            };
+            // SAFETY: `block` points at a block owned by the cache; blocks
+            // dropped while running wait in the graveyard, which is only
+            // emptied above, between blocks.
+            let finished = self.exec_block(unsafe { &*block });
+            if finished {
+                if !prev.is_null() {
+                    // SAFETY: as above; `prev` is reset whenever the
+                    // graveyard is emptied.
+                    self.link(unsafe { &*prev }, block);
+                }
+                prev = block;
+            } else {
+                prev = std::ptr::null();
+            }
         }
         if self.triple_fault {
             Stop::TripleFault
@@ -227,7 +332,105 @@ impl Cpu {
         }
     }
 
-    /// Takes a pending NMI or external interrupt, if one may be taken now.
+    /// Changes whenever a block link may have gone stale: a block was
+    /// dropped, or the TLB was flushed (translations may have changed).
+    #[inline(always)]
+    fn link_generation(&self) -> u64 {
+        let t = &self.tlb.stats;
+        self.blocks.generation + t.flush_cr3 + t.flush_invlpg + t.flush_all
+    }
+
+    /// Remembers that `next` followed `prev`.
+    fn link(&self, prev: &Block, next: *const Block) {
+        // SAFETY: `next` is live (see `run`).
+        let rip = unsafe { (*next).key.rip };
+        let generation = self.link_generation();
+        if prev.link_gen.get() != generation {
+            prev.link_gen.set(generation);
+            prev.links[0].set((u64::MAX, std::ptr::null()));
+            prev.links[1].set((u64::MAX, std::ptr::null()));
+        }
+        if prev.links[0].get().0 != rip {
+            prev.links[1].set(prev.links[0].get());
+            prev.links[0].set((rip, next));
+        }
+    }
+
+    /// The block to run at CS:RIP: through `prev`'s links when they are
+    /// current, else through translation and the cache.
+    #[inline(always)]
+    fn next_block(&mut self, prev: *const Block) -> Result<*const Block, Exception> {
+        if !prev.is_null() {
+            // SAFETY: see `run`.
+            let p = unsafe { &*prev };
+            if p.link_gen.get() == self.link_generation() {
+                let rip = self.rip;
+                for l in &p.links {
+                    let (r, b) = l.get();
+                    if r == rip {
+                        return Ok(b);
+                    }
+                }
+            }
+        }
+        self.fetch_block()
+    }
+
+    /// Runs a block until it ends or an instruction asks to stop. Returns
+    /// true when the block ran to its end with nothing unusual.
+    #[inline(always)]
+    fn exec_block(&mut self, block: &Block) -> bool {
+        self.exit_block = false;
+        let mut done = 0u64;
+        for insn in block.insns.iter() {
+            self.rip = insn.next_ip;
+            if let Err(e) = (insn.handler)(self, insn) {
+                // Faults restart the instruction: RIP back to its start.
+                self.rip = insn.ip();
+                self.instret += done;
+                self.raise(e);
+                return false;
+            }
+            done += 1;
+            if self.exit_block {
+                self.instret += done;
+                return false;
+            }
+        }
+        self.instret += done;
+        true
+    }
+
+    /// Runs exactly one instruction (interrupt shadow or single-step), then
+    /// delivers the single-step trap if TF was set before it.
+    fn step_one(&mut self) {
+        let trap = self.flags.test(rflags::TF);
+        self.interrupt_shadow = false;
+        let block = match self.fetch_block() {
+            Ok(b) => b,
+            Err(e) => {
+                self.raise(e);
+                return;
+            }
+        };
+        // SAFETY: see `run`.
+        let insn = unsafe { &(*block).insns[0] };
+        self.exit_block = false;
+        self.rip = insn.next_ip;
+        if let Err(e) = (insn.handler)(self, insn) {
+            self.rip = insn.ip();
+            self.raise(e);
+            return;
+        }
+        self.instret += 1;
+        if trap {
+            // Single-step trap after the instruction (SDM 17.3.1.4).
+            self.dr[6] |= 1 << 14;
+            self.raise(Exception::Debug);
+        }
+    }
+
+    /// Takes a pending NMI or external interrupt.
     fn check_interrupts(&mut self) {
         if self.nmi_pending && !self.nmi_blocked {
             self.nmi_pending = false;
@@ -243,42 +446,8 @@ impl Cpu {
         }
     }
 
-    /// Fetches (or decodes) the block at CS:RIP and runs it.
-    fn step_block(&mut self, single: bool) {
-        let block = match self.fetch_block() {
-            Ok(b) => b,
-            Err(e) => {
-                self.raise(e);
-                return;
-            }
-        };
-        let trap = self.flags.test(rflags::TF);
-        self.exit_block = false;
-        let mut done = 0u64;
-        for insn in block.insns.iter() {
-            let rip = self.rip;
-            self.rip = insn.next_ip;
-            if let Err(e) = (insn.handler)(self, insn) {
-                self.rip = rip;
-                self.instret += done;
-                self.raise(e);
-                return;
-            }
-            done += 1;
-            if self.exit_block || single {
-                break;
-            }
-        }
-        self.instret += done;
-        if trap && single {
-            // Single-step trap after the instruction (SDM 17.3.1.4).
-            self.dr[6] |= 1 << 14;
-            self.raise(Exception::Debug);
-        }
-    }
-
     /// The block at CS:RIP, from the cache or freshly decoded.
-    fn fetch_block(&mut self) -> Result<Rc<Block>, Exception> {
+    fn fetch_block(&mut self) -> Result<*const Block, Exception> {
         let bitness = self.mode.bitness();
         let rip = self.rip;
         let lin = if self.mode == Mode::Long64 {
@@ -298,7 +467,7 @@ impl Cpu {
     }
 
     /// Decodes a new block starting at `key`.
-    fn decode_block(&mut self, key: Key, lin: u64) -> Result<Rc<Block>, Exception> {
+    fn decode_block(&mut self, key: Key, lin: u64) -> Result<*const Block, Exception> {
         let in_page = (PAGE_SIZE - (key.phys & (PAGE_SIZE - 1))) as usize;
         let mut bytes = [0u8; PAGE_SIZE as usize + 16];
         for (i, b) in bytes[..in_page].iter_mut().enumerate() {
@@ -317,6 +486,7 @@ impl Cpu {
                 break;
             }
         }
+        let cacheable = !insns.is_empty();
         if insns.is_empty() {
             // The first instruction straddles the page end: fetch 15 bytes
             // through both translations and run it uncached.
@@ -328,28 +498,27 @@ impl Cpu {
                 bytes[in_page + i] = self.read_phys_sized(phys2 + i as u64, 1) as u8;
             }
             let mut d = Decoder::with_ip(key.bitness, &bytes[..in_page + n2], key.rip, DecoderOptions::NONE);
-            let i = d.decode();
-            let insn = Insn::new(i, key.bitness);
-            return Ok(Rc::new(Block {
-                insns: vec![insn].into_boxed_slice(),
-                key,
-            }));
+            insns.push(Insn::new(d.decode(), key.bitness));
         }
-        let block = Rc::new(Block {
+        let block = Box::new(Block {
             insns: insns.into_boxed_slice(),
             key,
+            links: Default::default(),
+            link_gen: Cell::new(u64::MAX),
         });
         let page = key.phys & !(PAGE_SIZE - 1);
-        if matches!(self.mem.region(page), crate::memory::Region::Ram(_)) {
-            if !self.mem.is_code_page(page) {
-                self.mem.mark_code_page(page);
-                self.tlb.protect_phys_page(page);
-            }
-            self.blocks.insert(block.clone());
-        } else if matches!(self.mem.region(page), crate::memory::Region::Rom(_)) {
-            self.blocks.insert(block.clone());
+        let region = self.mem.region(page);
+        if !cacheable || region == Region::Mmio {
+            // Not cached: it is dropped once it has run.
+            let p: *const Block = &*block;
+            self.blocks.graveyard.push(block);
+            return Ok(p);
         }
-        Ok(block)
+        if matches!(region, Region::Ram(_)) && !self.mem.is_code_page(page) {
+            self.mem.mark_code_page(page);
+            self.tlb.protect_phys_page(page);
+        }
+        Ok(self.blocks.insert(block))
     }
 }
 

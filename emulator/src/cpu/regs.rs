@@ -40,7 +40,38 @@ pub fn is_high_byte(r: Register) -> bool {
     matches!(r, Register::AH | Register::CH | Register::DH | Register::BH)
 }
 
+/// A compact register code for decoded operands: 0-15 name a GPR (its low
+/// N bytes), 16-19 name AH, CH, DH, BH.
+pub fn reg_code(r: Register) -> u8 {
+    if is_high_byte(r) {
+        16 + gpr_index(r) as u8
+    } else {
+        gpr_index(r) as u8
+    }
+}
+
 impl Cpu {
+    /// Reads `N` bytes of the register with code `c` (see `reg_code`).
+    #[inline(always)]
+    pub fn reg_by_code<const N: usize>(&self, c: u8) -> u64 {
+        if N == 1 && c >= 16 {
+            return (self.gpr[(c & 3) as usize] >> 8) & 0xFF;
+        }
+        self.gpr[(c & 15) as usize] & super::flags::size_mask(N as u8)
+    }
+
+    /// Writes `N` bytes of the register with code `c`, with the width
+    /// rules of SDM Vol. 1, 3.4.1.1.
+    #[inline(always)]
+    pub fn set_reg_by_code<const N: usize>(&mut self, c: u8, v: u64) {
+        if N == 1 && c >= 16 {
+            let g = &mut self.gpr[(c & 3) as usize];
+            *g = (*g & !0xFF00) | ((v & 0xFF) << 8);
+            return;
+        }
+        self.set_gpr_sized((c & 15) as usize, N as u8, v);
+    }
+
     /// Reads a general register of `N` bytes named by iced-x86.
     #[inline(always)]
     pub fn reg<const N: usize>(&self, r: Register) -> u64 {

@@ -142,7 +142,7 @@ fn call_to<const N: usize>(cpu: &mut Cpu, target: u64) -> Result<(), Exception> 
     let ret = cpu.rip;
     let old_rsp = cpu.gpr[4];
     cpu.near_branch(target)?;
-    if let Err(e) = cpu.push_sized(N as u8, ret) {
+    if let Err(e) = cpu.push::<N>(ret) {
         cpu.gpr[4] = old_rsp;
         return Err(e);
     }
@@ -151,7 +151,7 @@ fn call_to<const N: usize>(cpu: &mut Cpu, target: u64) -> Result<(), Exception> 
 
 fn ret<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     let old_rsp = cpu.gpr[4];
-    let target = cpu.pop_sized(N as u8)?;
+    let target = cpu.pop::<N>()?;
     let r = cpu.near_branch(target);
     if r.is_err() {
         cpu.gpr[4] = old_rsp;

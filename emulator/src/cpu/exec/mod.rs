@@ -21,11 +21,11 @@ pub mod string;
 pub mod system;
 pub mod x87;
 
-use super::decode::{Insn, NO_REG};
+use super::decode::{Insn, NO_REG, OPK_IMM, OPK_MEM, OPK_REG};
 use super::flags::size_mask;
 use super::{Cpu, Exception};
 use crate::mmu::AccessKind;
-use iced_x86::{Instruction, OpKind, Register};
+use iced_x86::{Instruction, OpKind};
 
 pub use super::decode::Handler;
 
@@ -82,7 +82,8 @@ macro_rules! sized {
 /// Where an operand lives, once its address is worked out.
 #[derive(Debug, Clone, Copy)]
 pub enum Loc {
-    Reg(Register),
+    /// A general register, by `regs::reg_code`.
+    Reg(u8),
     /// A linear address (segmentation already applied).
     Mem(u64),
 }
@@ -106,6 +107,17 @@ impl Cpu {
     /// immediate; immediates are sign-extended then cut to N bytes).
     #[inline(always)]
     pub fn read_op<const N: usize>(&mut self, insn: &Insn, n: u32) -> Result<u64, Exception> {
+        if n < 2 {
+            match insn.kind[n as usize] {
+                OPK_REG => return Ok(self.reg_by_code::<N>(insn.reg[n as usize])),
+                OPK_MEM => {
+                    let a = self.ea(insn);
+                    return self.read::<N>(insn.seg, a);
+                }
+                OPK_IMM => return Ok(insn.imm & size_mask(N as u8)),
+                _ => {}
+            }
+        }
         match insn.op_kind(n) {
             OpKind::Register => Ok(self.reg::<N>(insn.op_register(n))),
             OpKind::Memory => {
@@ -119,6 +131,10 @@ impl Cpu {
     /// Writes operand `n` (register or memory).
     #[inline(always)]
     pub fn write_op<const N: usize>(&mut self, insn: &Insn, n: u32, v: u64) -> Result<(), Exception> {
+        if n < 2 && insn.kind[n as usize] == OPK_REG {
+            self.set_reg_by_code::<N>(insn.reg[n as usize], v);
+            return Ok(());
+        }
         match insn.op_kind(n) {
             OpKind::Register => {
                 self.set_reg::<N>(insn.op_register(n), v);
@@ -135,8 +151,11 @@ impl Cpu {
     /// for a write once, then `read_loc`/`write_loc` use the linear address.
     #[inline(always)]
     pub fn locate<const N: usize>(&mut self, insn: &Insn, n: u32) -> Result<Loc, Exception> {
+        if n < 2 && insn.kind[n as usize] == OPK_REG {
+            return Ok(Loc::Reg(insn.reg[n as usize]));
+        }
         match insn.op_kind(n) {
-            OpKind::Register => Ok(Loc::Reg(insn.op_register(n))),
+            OpKind::Register => Ok(Loc::Reg(super::regs::reg_code(insn.op_register(n)))),
             _ => {
                 let a = self.ea(insn);
                 Ok(Loc::Mem(self.linear(insn.seg, a, N as u64, AccessKind::Write)?))
@@ -147,7 +166,7 @@ impl Cpu {
     #[inline(always)]
     pub fn read_loc<const N: usize>(&mut self, loc: Loc) -> Result<u64, Exception> {
         match loc {
-            Loc::Reg(r) => Ok(self.reg::<N>(r)),
+            Loc::Reg(r) => Ok(self.reg_by_code::<N>(r)),
             Loc::Mem(lin) => self.read_lin::<N>(lin, self.user()),
         }
     }
@@ -156,7 +175,7 @@ impl Cpu {
     pub fn write_loc<const N: usize>(&mut self, loc: Loc, v: u64) -> Result<(), Exception> {
         match loc {
             Loc::Reg(r) => {
-                self.set_reg::<N>(r, v);
+                self.set_reg_by_code::<N>(r, v);
                 Ok(())
             }
             Loc::Mem(lin) => self.write_lin::<N>(lin, v, self.user()),
