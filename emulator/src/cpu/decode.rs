@@ -176,6 +176,9 @@ pub struct BlockCache {
     map: HashMap<Key, Box<Block>>,
     by_page: HashMap<u64, Vec<Key>>,
     fast: Box<[*const Block]>,
+    // Boxed on purpose: running code holds pointers into these blocks, so
+    // they must not move when the vector grows.
+    #[allow(clippy::vec_box)]
     graveyard: Vec<Box<Block>>,
     /// Bumped whenever a block is dropped or translations may have changed;
     /// block links from an older generation are ignored.

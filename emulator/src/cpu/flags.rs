@@ -45,7 +45,7 @@ const PARITY: [u8; 32] = {
     let mut table = [0u8; 32];
     let mut i = 0;
     while i < 256 {
-        if (i as u8).count_ones() % 2 == 0 {
+        if (i as u8).count_ones().is_multiple_of(2) {
             table[i / 8] |= 1 << (i % 8);
         }
         i += 1;
