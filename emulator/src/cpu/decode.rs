@@ -53,7 +53,8 @@ pub struct Insn {
     /// The effective segment of the memory operand.
     pub seg: SegReg,
     /// Operands 0 and 1 as the handlers' fast path sees them: a kind
-    /// (`OPK_*`), a register code (`regs::RegCode`) and one immediate.
+    /// (`OPK_*`), a register code (`regs::reg_code`) and one immediate
+    /// (for near branches: the target).
     pub kind: [u8; 2],
     pub reg: [u8; 2],
     pub imm: u64,
@@ -127,6 +128,10 @@ impl Insn {
                 | OpKind::Immediate32to64 => {
                     imm = i.immediate(n);
                     OPK_IMM
+                }
+                OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64 => {
+                    imm = i.near_branch_target();
+                    OPK_OTHER
                 }
                 _ => OPK_OTHER,
             };

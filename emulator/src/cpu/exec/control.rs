@@ -113,7 +113,7 @@ impl Cpu {
 }
 
 fn jmp_rel(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    cpu.near_branch(insn.near_branch_target())
+    cpu.near_branch(insn.imm)
 }
 
 fn jmp_ind<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
@@ -123,13 +123,13 @@ fn jmp_ind<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> 
 
 fn jcc<const CC: u8>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     if cpu.flags.condition(CC) {
-        cpu.near_branch(insn.near_branch_target())?;
+        cpu.near_branch(insn.imm)?;
     }
     Ok(())
 }
 
 fn call_rel<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let target = insn.near_branch_target();
+    let target = insn.imm;
     call_to::<N>(cpu, target)
 }
 
@@ -217,13 +217,13 @@ fn loop_cc<const KIND: u8, const W: u8>(cpu: &mut Cpu, insn: &Insn) -> Result<()
                 _ => true,
             };
         if t {
-            cpu.near_branch(insn.near_branch_target())?;
+            cpu.near_branch(insn.imm)?;
         }
         cpu.set_gpr_sized(1, W, c);
         return Ok(());
     };
     if taken {
-        cpu.near_branch(insn.near_branch_target())?;
+        cpu.near_branch(insn.imm)?;
     }
     Ok(())
 }
