@@ -4,9 +4,10 @@
 //! The SDM only bounds the error (|relative error| <= 1.5 * 2^-12) and real
 //! CPUs differ in the exact bits, so running the host's instruction would
 //! make guests see different results on different hosts. Instead this CPU
-//! computes the exact value in f64 and rounds it to nearest with 12
-//! significant bits (relative error <= 2^-13, inside the SDM bound), the
-//! same on every host. Special cases follow the SDM: ±0 and denormal
+//! computes the value in f64 and rounds it to a full single-precision
+//! significand (relative error <= 2^-24, far inside the SDM bound), the
+//! same on every host; any real CPU's answer is then within the SDM bound
+//! of ours too. Special cases follow the SDM: ±0 and denormal
 //! inputs give ±infinity, ±infinity gives ±0, a NaN is returned quieted,
 //! RSQRT of a negative number is the QNaN indefinite, and a reciprocal too
 //! small for a normal float is flushed to ±0. No MXCSR flag is raised and
@@ -27,7 +28,7 @@ const INFINITY: u32 = EXP;
 /// The QNaN floating-point indefinite.
 const INDEFINITE: u32 = 0xFFC0_0000;
 /// Significant bits kept of the approximation.
-const PRECISION: u32 = 12;
+const PRECISION: u32 = 24;
 
 /// Rounds a positive finite f64 to `PRECISION` significant bits, then to
 /// f32 bits (flushing a result below the normal range to zero).
