@@ -358,3 +358,89 @@ impl Rng {
             .collect()
     }
 }
+
+/// Where `run_both` puts its scratch buffer in the guest.
+const GUEST_BUF: u64 = 0x30_0000;
+
+/// Runs `body` once natively and once in the emulator with RDI pointing
+/// at a zeroed, 16-byte-aligned buffer of `len` bytes; returns the host's
+/// buffer and the guest's. On the host, MXCSR and the x87 control word
+/// are saved and restored around the body and pending x87 flags cleared.
+/// The body may use rax, rcx, rdx, rsi, r8-r11 and xmm0-xmm15.
+pub fn run_both(body: Body, len: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut map = MmapMut::map_anon(1 << 16).expect("anonymous mapping");
+    let code = assemble(64, map.as_ptr() as u64, |a| {
+        a.sub(rsp, 8)?;
+        a.stmxcsr(dword_ptr(rsp))?;
+        a.fnstcw(word_ptr(rsp + 4))?;
+        body(a)?;
+        a.fnclex()?;
+        a.fldcw(word_ptr(rsp + 4))?;
+        a.ldmxcsr(dword_ptr(rsp))?;
+        a.add(rsp, 8)?;
+        a.ret()
+    });
+    map[..code.len()].copy_from_slice(&code);
+    let map = map.make_exec().expect("executable mapping");
+    let mut host = vec![0u128; len.div_ceil(16)];
+    // SAFETY: the mapping holds a sysv64 function assembled for its own
+    // address that writes only below RDI + len (the body's contract),
+    // restores RSP, MXCSR and the x87 control word, and touches only
+    // caller-saved registers.
+    unsafe {
+        let f: extern "sysv64" fn(*mut u128) = std::mem::transmute(map.as_ptr());
+        f(host.as_mut_ptr());
+    }
+    // SAFETY: `host` is plain bytes, at least `len` of them.
+    let host = unsafe { std::slice::from_raw_parts(host.as_ptr().cast::<u8>(), len) }.to_vec();
+    let mut vm = Vm::with_asm(BareMode::Long64, |a| {
+        a.mov(rdi, GUEST_BUF)?;
+        body(a)?;
+        a.hlt()
+    });
+    vm.run_to_hlt(10_000);
+    let guest = vm.mem(GUEST_BUF, len).to_vec();
+    (host, guest)
+}
+
+/// Where `catch_faults` puts its IDT and handlers.
+const IDT_BASE: u64 = 0x4000;
+const HANDLERS: u64 = 0x6000;
+/// R15 holds this until a fault handler replaces it with its vector.
+pub const NO_FAULT: u64 = 0xFF;
+
+/// Installs an IDT whose handler for every vector 0-31 loads the vector
+/// into R15 and halts, so a test can see which fault an instruction took.
+pub fn catch_faults(vm: &mut Vm) {
+    for v in 0..32u64 {
+        let handler = HANDLERS + 16 * v;
+        // mov r15d, v; hlt
+        let stub = [0x41, 0xBF, v as u8, 0, 0, 0, 0xF4];
+        vm.cpu.write_phys(handler, &stub);
+        let lo = (handler & 0xFFFF)
+            | (emulator::bare::sel::CODE64 as u64) << 16
+            | 0x8E << 40
+            | ((handler >> 16) & 0xFFFF) << 48;
+        let hi = handler >> 32;
+        let mut gate = [0u8; 16];
+        gate[..8].copy_from_slice(&lo.to_le_bytes());
+        gate[8..].copy_from_slice(&hi.to_le_bytes());
+        vm.cpu.write_phys(IDT_BASE + 16 * v, &gate);
+    }
+    vm.cpu.idtr = emulator::cpu::state::TableRegister {
+        base: IDT_BASE,
+        limit: 32 * 16 - 1,
+    };
+    vm.cpu.gpr[15] = NO_FAULT;
+}
+
+/// What a fault left: its vector, and the RIP pushed for it (the faulting
+/// instruction for a fault). `None` if the program halted without one.
+pub fn fault(vm: &Vm, has_error_code: bool) -> Option<(u8, u64)> {
+    if vm.cpu.gpr[15] == NO_FAULT {
+        return None;
+    }
+    let top = vm.cpu.gpr[4] + if has_error_code { 8 } else { 0 };
+    let rip = u64::from_le_bytes(vm.mem(top, 8).try_into().unwrap());
+    Some((vm.cpu.gpr[15] as u8, rip))
+}
