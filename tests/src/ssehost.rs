@@ -162,7 +162,8 @@ pub fn run_host(body: Body, cases: &[Case]) -> Vec<Outcome> {
         f(inbuf.as_ptr(), outbuf.as_mut_ptr(), cases.len() as u64);
     }
     // SAFETY: `outbuf` is plain bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(outbuf.as_ptr().cast::<u8>(), outbuf.len() * 16) };
+    let bytes =
+        unsafe { std::slice::from_raw_parts(outbuf.as_ptr().cast::<u8>(), outbuf.len() * 16) };
     decode(bytes)
 }
 
@@ -221,8 +222,18 @@ pub fn check_outcomes(
                     "\n{name}: dst={:032x} src={:032x} mxcsr={:04x} rax={:016x}\n  \
                      expected xmm0={:032x} mxcsr={:04x} zpcos={:?} rax={:016x}\n  \
                      got      xmm0={:032x} mxcsr={:04x} zpcos={:?} rax={:016x}",
-                    c.dst, c.src, c.mxcsr, c.rax, w.xmm0, w.mxcsr, w.flags, w.rax, g.xmm0,
-                    g.mxcsr, g.flags, g.rax
+                    c.dst,
+                    c.src,
+                    c.mxcsr,
+                    c.rax,
+                    w.xmm0,
+                    w.mxcsr,
+                    w.flags,
+                    w.rax,
+                    g.xmm0,
+                    g.mxcsr,
+                    g.flags,
+                    g.rax
                 );
             }
         }
@@ -238,7 +249,7 @@ impl Rng {
         Rng(seed | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn bits(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -246,7 +257,7 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.bits() % n
     }
 
     pub fn pick<T: Copy>(&mut self, from: &[T]) -> T {
@@ -256,33 +267,95 @@ impl Rng {
 
 /// f32 values that make floating-point code interesting.
 pub const F32_SPECIAL: &[u32] = &[
-    0x0000_0000, 0x8000_0000, 0x3F80_0000, 0xBF80_0000, 0x7F80_0000, 0xFF80_0000,
-    0x7FC0_0000, 0xFFC0_0000, 0x7F80_0001, 0xFFA0_0000, 0x7FC1_2345, 0x0000_0001,
-    0x8000_0001, 0x007F_FFFF, 0x0080_0000, 0x8080_0000, 0x7F7F_FFFF, 0xFF7F_FFFF,
-    0x3F00_0000, 0x4020_0000, 0xC060_0000, 0x4F00_0000, 0xCF00_0000, 0x4EFF_FFFF,
-    0x5F00_0000, 0xDF00_0000, 0x5EFF_FFFF, 0x3FC0_0000, 0x0040_0000, 0x1E3C_E508,
+    0x0000_0000,
+    0x8000_0000,
+    0x3F80_0000,
+    0xBF80_0000,
+    0x7F80_0000,
+    0xFF80_0000,
+    0x7FC0_0000,
+    0xFFC0_0000,
+    0x7F80_0001,
+    0xFFA0_0000,
+    0x7FC1_2345,
+    0x0000_0001,
+    0x8000_0001,
+    0x007F_FFFF,
+    0x0080_0000,
+    0x8080_0000,
+    0x7F7F_FFFF,
+    0xFF7F_FFFF,
+    0x3F00_0000,
+    0x4020_0000,
+    0xC060_0000,
+    0x4F00_0000,
+    0xCF00_0000,
+    0x4EFF_FFFF,
+    0x5F00_0000,
+    0xDF00_0000,
+    0x5EFF_FFFF,
+    0x3FC0_0000,
+    0x0040_0000,
+    0x1E3C_E508,
 ];
 
 /// f64 values that make floating-point code interesting.
 pub const F64_SPECIAL: &[u64] = &[
-    0, 0x8000_0000_0000_0000, 0x3FF0_0000_0000_0000, 0xBFF0_0000_0000_0000,
-    0x7FF0_0000_0000_0000, 0xFFF0_0000_0000_0000, 0x7FF8_0000_0000_0000,
-    0xFFF8_0000_0000_0000, 0x7FF0_0000_0000_0001, 0xFFF4_0000_0000_0000, 1,
-    0x8000_0000_0000_0001, 0x000F_FFFF_FFFF_FFFF, 0x0010_0000_0000_0000,
-    0x7FEF_FFFF_FFFF_FFFF, 0xFFEF_FFFF_FFFF_FFFF, 0x3FE0_0000_0000_0000,
-    0x4004_0000_0000_0000, 0xC00C_0000_0000_0000, 0x41E0_0000_0000_0000,
-    0xC1E0_0000_0000_0000, 0x41DF_FFFF_FFC0_0000, 0x41E0_0000_0010_0000,
-    0x43E0_0000_0000_0000, 0xC3E0_0000_0000_0000, 0x43DF_FFFF_FFFF_FFFF,
-    0x3810_0000_0000_0000, 0x47EF_FFFF_E000_0000, 0x36A0_0000_0000_0000,
+    0,
+    0x8000_0000_0000_0000,
+    0x3FF0_0000_0000_0000,
+    0xBFF0_0000_0000_0000,
+    0x7FF0_0000_0000_0000,
+    0xFFF0_0000_0000_0000,
+    0x7FF8_0000_0000_0000,
+    0xFFF8_0000_0000_0000,
+    0x7FF0_0000_0000_0001,
+    0xFFF4_0000_0000_0000,
+    1,
+    0x8000_0000_0000_0001,
+    0x000F_FFFF_FFFF_FFFF,
+    0x0010_0000_0000_0000,
+    0x7FEF_FFFF_FFFF_FFFF,
+    0xFFEF_FFFF_FFFF_FFFF,
+    0x3FE0_0000_0000_0000,
+    0x4004_0000_0000_0000,
+    0xC00C_0000_0000_0000,
+    0x41E0_0000_0000_0000,
+    0xC1E0_0000_0000_0000,
+    0x41DF_FFFF_FFC0_0000,
+    0x41E0_0000_0010_0000,
+    0x43E0_0000_0000_0000,
+    0xC3E0_0000_0000_0000,
+    0x43DF_FFFF_FFFF_FFFF,
+    0x3810_0000_0000_0000,
+    0x47EF_FFFF_E000_0000,
+    0x36A0_0000_0000_0000,
     0x3FF8_0000_0000_0000,
 ];
 
 /// Integers at the edges of 8-, 16-, 32- and 64-bit ranges.
 pub const INT_SPECIAL: &[u64] = &[
-    0, 1, u64::MAX, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
-    0xFFFF_FFFF, 0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FF80,
-    0x0101_0101_0101_0101, 0x8080_8080_8080_8080, 0x7F7F_7F7F_7F7F_7F7F, 0x8000_8000_8000_8000,
-    0x7FFF_7FFF_7FFF_7FFF, 0x4000_0000,
+    0,
+    1,
+    u64::MAX,
+    0x7F,
+    0x80,
+    0xFF,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x7FFF_FFFF,
+    0x8000_0000,
+    0xFFFF_FFFF,
+    0x7FFF_FFFF_FFFF_FFFF,
+    0x8000_0000_0000_0000,
+    0xFFFF_FFFF_FFFF_FF80,
+    0x0101_0101_0101_0101,
+    0x8080_8080_8080_8080,
+    0x7F7F_7F7F_7F7F_7F7F,
+    0x8000_8000_8000_8000,
+    0x7FFF_7FFF_7FFF_7FFF,
+    0x4000_0000,
 ];
 
 /// The kind of lanes a family works on.
@@ -297,7 +370,7 @@ impl Rng {
     /// A random MXCSR with every exception masked: random rounding, DAZ,
     /// FTZ and already-set flags.
     pub fn mxcsr(&mut self) -> u32 {
-        let r = self.next() as u32;
+        let r = self.bits() as u32;
         let flags = if r & 0x300 == 0 { r & 0x3F } else { 0 };
         MXCSR_MASKED | flags | (r & 0x6000) | (r & 0x8040)
     }
@@ -311,31 +384,33 @@ impl Rng {
             Lanes::F64 if special => self.pick(F64_SPECIAL),
             Lanes::F64 => self.float64(),
             Lanes::Int if special => self.pick(INT_SPECIAL),
-            Lanes::Int => self.next(),
+            Lanes::Int => self.bits(),
         }
     }
 
     /// Random bits, or a value with few fraction bits (rounding ties).
     fn float32(&mut self) -> u64 {
         match self.below(3) {
-            0 => self.next() & 0xFFFF_FFFF,
-            1 => ((self.next() as i32 >> self.below(31)) as f32).to_bits() as u64,
-            _ => (((self.next() as i16) as f32) / 4.0).to_bits() as u64,
+            0 => self.bits() & 0xFFFF_FFFF,
+            1 => ((self.bits() as i32 >> self.below(31)) as f32).to_bits() as u64,
+            _ => (((self.bits() as i16) as f32) / 4.0).to_bits() as u64,
         }
     }
 
     fn float64(&mut self) -> u64 {
         match self.below(3) {
-            0 => self.next(),
-            1 => ((self.next() as i64 >> self.below(63)) as f64).to_bits(),
-            _ => ((((self.next() as i32) >> 4) as f64) / 4.0).to_bits(),
+            0 => self.bits(),
+            1 => ((self.bits() as i64 >> self.below(63)) as f64).to_bits(),
+            _ => ((((self.bits() as i32) >> 4) as f64) / 4.0).to_bits(),
         }
     }
 
     /// A 128-bit value of `kind` lanes.
     pub fn vector(&mut self, kind: Lanes) -> u128 {
         match kind {
-            Lanes::F32 => (0..4).fold(0, |v, i| v | ((self.lane(kind) & 0xFFFF_FFFF) as u128) << (32 * i)),
+            Lanes::F32 => (0..4).fold(0, |v, i| {
+                v | ((self.lane(kind) & 0xFFFF_FFFF) as u128) << (32 * i)
+            }),
             Lanes::F64 | Lanes::Int => self.lane(kind) as u128 | (self.lane(kind) as u128) << 64,
         }
     }
@@ -346,7 +421,11 @@ impl Rng {
         (0..n)
             .map(|_| {
                 let dst = self.vector(kind);
-                let src = if self.below(8) == 0 { dst } else { self.vector(kind) };
+                let src = if self.below(8) == 0 {
+                    dst
+                } else {
+                    self.vector(kind)
+                };
                 let gpr = self.lane(Lanes::Int);
                 Case {
                     dst,

@@ -36,14 +36,54 @@ xmm_family!(integer_source_conversions_match_host, Lanes::Int, 43;
 #[test]
 fn integer_to_float_from_gpr_and_memory_matches_host() {
     let cases = Rng::new(44).cases(CASES, Lanes::Int);
-    check("cvtsi2ss xmm0, eax", &|a| a.cvtsi2ss(xmm0, eax), &cases, XMM);
-    check("cvtsi2ss xmm0, rax", &|a| a.cvtsi2ss(xmm0, rax), &cases, XMM);
-    check("cvtsi2ss xmm0, dword [r8+16]", &|a| a.cvtsi2ss(xmm0, dword_ptr(r8 + 16)), &cases, XMM);
-    check("cvtsi2ss xmm0, qword [r8+16]", &|a| a.cvtsi2ss(xmm0, qword_ptr(r8 + 16)), &cases, XMM);
-    check("cvtsi2sd xmm0, eax", &|a| a.cvtsi2sd(xmm0, eax), &cases, XMM);
-    check("cvtsi2sd xmm0, rax", &|a| a.cvtsi2sd(xmm0, rax), &cases, XMM);
-    check("cvtsi2sd xmm0, dword [r8+16]", &|a| a.cvtsi2sd(xmm0, dword_ptr(r8 + 16)), &cases, XMM);
-    check("cvtsi2sd xmm0, qword [r8+16]", &|a| a.cvtsi2sd(xmm0, qword_ptr(r8 + 16)), &cases, XMM);
+    check(
+        "cvtsi2ss xmm0, eax",
+        &|a| a.cvtsi2ss(xmm0, eax),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2ss xmm0, rax",
+        &|a| a.cvtsi2ss(xmm0, rax),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2ss xmm0, dword [r8+16]",
+        &|a| a.cvtsi2ss(xmm0, dword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2ss xmm0, qword [r8+16]",
+        &|a| a.cvtsi2ss(xmm0, qword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2sd xmm0, eax",
+        &|a| a.cvtsi2sd(xmm0, eax),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2sd xmm0, rax",
+        &|a| a.cvtsi2sd(xmm0, rax),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2sd xmm0, dword [r8+16]",
+        &|a| a.cvtsi2sd(xmm0, dword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
+    check(
+        "cvtsi2sd xmm0, qword [r8+16]",
+        &|a| a.cvtsi2sd(xmm0, qword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
 }
 
 macro_rules! to_int_family {

@@ -80,7 +80,10 @@ fn cr0_em_makes_sse_undefined() {
 
 #[test]
 fn cr0_em_wins_over_cr0_ts() {
-    let vm = run(|vm| vm.cpu.cr0 |= cr0::EM | cr0::TS, |a| a.movaps(xmm0, xmm1));
+    let vm = run(
+        |vm| vm.cpu.cr0 |= cr0::EM | cr0::TS,
+        |a| a.movaps(xmm0, xmm1),
+    );
     assert_eq!(fault(&vm, false), Some((UD, CODE_BASE)));
 }
 
@@ -100,7 +103,10 @@ fn cr0_ts_makes_sse_device_not_available() {
 
 #[test]
 fn movnti_ignores_cr0_ts() {
-    let vm = run(|vm| vm.cpu.cr0 |= cr0::TS, |a| a.movnti(dword_ptr(rsi), esi));
+    let vm = run(
+        |vm| vm.cpu.cr0 |= cr0::TS,
+        |a| a.movnti(dword_ptr(rsi), esi),
+    );
     assert_eq!(fault(&vm, false), None);
     assert_eq!(vm.mem(DATA, 4), &(DATA as u32).to_le_bytes());
 }

@@ -83,14 +83,20 @@ fn rcpps_and_rsqrtps_are_within_the_sdm_error_bound_of_host() {
             if !wf.is_finite() || wf == 0.0 || !gf.is_finite() || gf == 0.0 {
                 // Specials: infinities, zeros, NaNs must match exactly
                 // (a tiny host result may be a denormal where we flush).
-                w == g || (wf.abs() < f32::MIN_POSITIVE * 2.0 && gf.abs() < f32::MIN_POSITIVE * 2.0 && (w ^ g) >> 31 == 0)
+                w == g
+                    || (wf.abs() < f32::MIN_POSITIVE * 2.0
+                        && gf.abs() < f32::MIN_POSITIVE * 2.0
+                        && (w ^ g) >> 31 == 0)
             } else {
                 ((gf as f64 - wf as f64) / wf as f64).abs() <= 1.5 * 2f64.powi(-12)
             }
         })
     };
     for (name, body) in [
-        ("rcpps", &(|a: &mut CodeAssembler| a.rcpps(xmm0, xmm1)) as Body),
+        (
+            "rcpps",
+            &(|a: &mut CodeAssembler| a.rcpps(xmm0, xmm1)) as Body,
+        ),
         ("rsqrtps", &|a: &mut CodeAssembler| a.rsqrtps(xmm0, xmm1)),
         ("rcpss", &|a: &mut CodeAssembler| a.rcpss(xmm0, xmm1)),
         ("rsqrtss", &|a: &mut CodeAssembler| a.rsqrtss(xmm0, xmm1)),

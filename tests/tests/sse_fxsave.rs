@@ -51,12 +51,24 @@ fn fxsave_image_matches_host_in_every_defined_field() {
         let (h, g) = (&host[base..base + 512], &guest[base..base + 512]);
         assert_eq!(g[..6], h[..6], "FCW, FSW, abridged FTW at {base}");
         assert_eq!(g[6..24], h[6..24], "FOP, FIP, FDP after FNINIT at {base}");
-        assert_eq!(g[offset::MXCSR..offset::MXCSR + 4], h[offset::MXCSR..offset::MXCSR + 4]);
-        assert_eq!(g[offset::MXCSR_MASK..offset::MXCSR_MASK + 4], 0xFFFFu32.to_le_bytes());
-        assert_eq!(g[offset::XMM..offset::XMM + 256], h[offset::XMM..offset::XMM + 256]);
+        assert_eq!(
+            g[offset::MXCSR..offset::MXCSR + 4],
+            h[offset::MXCSR..offset::MXCSR + 4]
+        );
+        assert_eq!(
+            g[offset::MXCSR_MASK..offset::MXCSR_MASK + 4],
+            0xFFFFu32.to_le_bytes()
+        );
+        assert_eq!(
+            g[offset::XMM..offset::XMM + 256],
+            h[offset::XMM..offset::XMM + 256]
+        );
     }
     assert_eq!(&guest[0..2], &0x0A7Fu16.to_le_bytes());
-    assert_eq!(&guest[offset::MXCSR..offset::MXCSR + 4], &0x7FA5u32.to_le_bytes());
+    assert_eq!(
+        &guest[offset::MXCSR..offset::MXCSR + 4],
+        &0x7FA5u32.to_le_bytes()
+    );
 }
 
 #[test]
@@ -82,7 +94,14 @@ fn fxsave64_stores_64_bit_instruction_pointer_and_fxsave_32_bit() {
     vm.cpu.x87.fip = 0x1234_5678_9ABC_DEF0;
     vm.cpu.x87.fdp = 0x0FED_CBA9_8765_4321;
     vm.run_to_hlt(10);
-    assert_eq!(vm.mem(0x20_0000 + 8, 16), [0x1234_5678_9ABC_DEF0u64.to_le_bytes(), 0x0FED_CBA9_8765_4321u64.to_le_bytes()].concat());
+    assert_eq!(
+        vm.mem(0x20_0000 + 8, 16),
+        [
+            0x1234_5678_9ABC_DEF0u64.to_le_bytes(),
+            0x0FED_CBA9_8765_4321u64.to_le_bytes()
+        ]
+        .concat()
+    );
     let legacy = vm.mem(0x20_0000 + 512 + 8, 16);
     assert_eq!(&legacy[0..4], &0x9ABC_DEF0u32.to_le_bytes(), "FIP low 32");
     assert_eq!(&legacy[4..6], &[0, 0], "FCS saved as 0");
@@ -128,7 +147,10 @@ fn fxrstor_restores_what_fxsave_saved() {
     assert_eq!(vm.cpu.xmm, xmm);
     assert_eq!(vm.cpu.mxcsr, 0x3F3F);
     assert_eq!(vm.cpu.x87.fcw, 0x027F);
-    assert_eq!(vm.cpu.x87.ftw, 0xFFFC, "full tag rebuilt from the abridged one");
+    assert_eq!(
+        vm.cpu.x87.ftw, 0xFFFC,
+        "full tag rebuilt from the abridged one"
+    );
 }
 
 #[test]

@@ -45,11 +45,11 @@ fn shift_cases(seed: u64) -> Vec<Case> {
     let mut cases = rng.cases(CASES, Lanes::Int);
     for c in &mut cases {
         let count = match rng.below(6) {
-            0 => rng.next(),
+            0 => rng.bits(),
             1 => 1 << (32 + rng.below(32)),
             _ => rng.below(70),
         };
-        c.src = (count as u128) | ((rng.next() as u128) << 64);
+        c.src = (count as u128) | ((rng.bits() as u128) << 64);
     }
     cases
 }
@@ -78,8 +78,18 @@ shift_family!(shifts_by_register_memory_and_immediate_match_host, 25;
 fn byte_shifts_match_host() {
     let cases = Rng::new(26).cases(CASES / 4, Lanes::Int);
     for imm in [0u32, 1, 5, 8, 15, 16, 255] {
-        check(&format!("pslldq xmm0, {imm}"), &|a| a.pslldq(xmm0, imm), &cases, XMM);
-        check(&format!("psrldq xmm0, {imm}"), &|a| a.psrldq(xmm0, imm), &cases, XMM);
+        check(
+            &format!("pslldq xmm0, {imm}"),
+            &|a| a.pslldq(xmm0, imm),
+            &cases,
+            XMM,
+        );
+        check(
+            &format!("psrldq xmm0, {imm}"),
+            &|a| a.psrldq(xmm0, imm),
+            &cases,
+            XMM,
+        );
     }
 }
 
@@ -106,8 +116,18 @@ shuffle_family!(shuffles_match_host, 27; pshufd, pshuflw, pshufhw, shufps, shufp
 fn pinsrw_replaces_the_selected_word_like_host() {
     let cases = Rng::new(28).cases(CASES / 4, Lanes::Int);
     for imm in [0u32, 3, 7, 9] {
-        check(&format!("pinsrw xmm0, eax, {imm}"), &|a| a.pinsrw(xmm0, eax, imm), &cases, XMM);
-        check(&format!("pinsrw xmm0, [r8+16], {imm}"), &|a| a.pinsrw(xmm0, word_ptr(r8 + 16), imm), &cases, XMM);
+        check(
+            &format!("pinsrw xmm0, eax, {imm}"),
+            &|a| a.pinsrw(xmm0, eax, imm),
+            &cases,
+            XMM,
+        );
+        check(
+            &format!("pinsrw xmm0, [r8+16], {imm}"),
+            &|a| a.pinsrw(xmm0, word_ptr(r8 + 16), imm),
+            &cases,
+            XMM,
+        );
     }
 }
 
@@ -115,17 +135,52 @@ fn pinsrw_replaces_the_selected_word_like_host() {
 fn pextrw_zero_extends_the_selected_word_like_host() {
     let cases = Rng::new(29).cases(CASES / 4, Lanes::Int);
     for imm in [0u32, 2, 7, 12] {
-        check(&format!("pextrw eax, xmm0, {imm}"), &|a| a.pextrw(eax, xmm0, imm), &cases, GPR);
-        check(&format!("pextrw rax, xmm1, {imm}"), &|a| a.pextrw(rax, xmm1, imm), &cases, GPR);
+        check(
+            &format!("pextrw eax, xmm0, {imm}"),
+            &|a| a.pextrw(eax, xmm0, imm),
+            &cases,
+            GPR,
+        );
+        check(
+            &format!("pextrw rax, xmm1, {imm}"),
+            &|a| a.pextrw(rax, xmm1, imm),
+            &cases,
+            GPR,
+        );
     }
 }
 
 #[test]
 fn sign_mask_extraction_matches_host() {
     let cases = Rng::new(30).cases(CASES, Lanes::Int);
-    check("movmskps eax, xmm1", &|a| a.movmskps(eax, xmm1), &cases, GPR);
-    check("movmskps rax, xmm1", &|a| a.movmskps(rax, xmm1), &cases, GPR);
-    check("movmskpd eax, xmm1", &|a| a.movmskpd(eax, xmm1), &cases, GPR);
-    check("pmovmskb eax, xmm1", &|a| a.pmovmskb(eax, xmm1), &cases, GPR);
-    check("pmovmskb rax, xmm0", &|a| a.pmovmskb(rax, xmm0), &cases, GPR);
+    check(
+        "movmskps eax, xmm1",
+        &|a| a.movmskps(eax, xmm1),
+        &cases,
+        GPR,
+    );
+    check(
+        "movmskps rax, xmm1",
+        &|a| a.movmskps(rax, xmm1),
+        &cases,
+        GPR,
+    );
+    check(
+        "movmskpd eax, xmm1",
+        &|a| a.movmskpd(eax, xmm1),
+        &cases,
+        GPR,
+    );
+    check(
+        "pmovmskb eax, xmm1",
+        &|a| a.pmovmskb(eax, xmm1),
+        &cases,
+        GPR,
+    );
+    check(
+        "pmovmskb rax, xmm0",
+        &|a| a.pmovmskb(rax, xmm0),
+        &cases,
+        GPR,
+    );
 }

@@ -42,11 +42,22 @@ load_family!(scalar_moves_merge_between_registers_and_zero_on_load, 52; movss, m
 fn non_temporal_stores_write_sixteen_bytes() {
     let cases = cases(53);
     for (name, body) in [
-        ("movntdq", &(|a: &mut CodeAssembler| a.movntdq(xmmword_ptr(r8 + 16), xmm0)) as Body),
-        ("movntps", &|a: &mut CodeAssembler| a.movntps(xmmword_ptr(r8 + 16), xmm0)),
-        ("movntpd", &|a: &mut CodeAssembler| a.movntpd(xmmword_ptr(r8 + 16), xmm0)),
-        ("movnti dword", &|a: &mut CodeAssembler| a.movnti(dword_ptr(r8 + 16), eax)),
-        ("movnti qword", &|a: &mut CodeAssembler| a.movnti(qword_ptr(r8 + 16), rax)),
+        (
+            "movntdq",
+            &(|a: &mut CodeAssembler| a.movntdq(xmmword_ptr(r8 + 16), xmm0)) as Body,
+        ),
+        ("movntps", &|a: &mut CodeAssembler| {
+            a.movntps(xmmword_ptr(r8 + 16), xmm0)
+        }),
+        ("movntpd", &|a: &mut CodeAssembler| {
+            a.movntpd(xmmword_ptr(r8 + 16), xmm0)
+        }),
+        ("movnti dword", &|a: &mut CodeAssembler| {
+            a.movnti(dword_ptr(r8 + 16), eax)
+        }),
+        ("movnti qword", &|a: &mut CodeAssembler| {
+            a.movnti(qword_ptr(r8 + 16), rax)
+        }),
     ] {
         let reload = |a: &mut CodeAssembler| {
             body(a)?;
@@ -61,8 +72,18 @@ fn movd_and_movq_zero_extend_into_xmm_and_gpr() {
     let cases = cases(54);
     check("movd xmm0, eax", &|a| a.movd(xmm0, eax), &cases, XMM);
     check("movq xmm0, rax", &|a| a.movq(xmm0, rax), &cases, XMM);
-    check("movd xmm0, [r8+16]", &|a| a.movd(xmm0, dword_ptr(r8 + 16)), &cases, XMM);
-    check("movq xmm0, [r8+16]", &|a| a.movq(xmm0, qword_ptr(r8 + 16)), &cases, XMM);
+    check(
+        "movd xmm0, [r8+16]",
+        &|a| a.movd(xmm0, dword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
+    check(
+        "movq xmm0, [r8+16]",
+        &|a| a.movq(xmm0, qword_ptr(r8 + 16)),
+        &cases,
+        XMM,
+    );
     check("movq xmm0, xmm1", &|a| a.movq(xmm0, xmm1), &cases, XMM);
     check("movd eax, xmm1", &|a| a.movd(eax, xmm1), &cases, GPR);
     check("movq rax, xmm1", &|a| a.movq(rax, xmm1), &cases, GPR);
@@ -99,6 +120,16 @@ half_family!(half_moves_replace_one_quadword, 55; movlps, movhps, movlpd, movhpd
 #[test]
 fn movhlps_and_movlhps_move_quadwords_between_halves() {
     let cases = cases(56);
-    check("movhlps xmm0, xmm1", &|a| a.movhlps(xmm0, xmm1), &cases, XMM);
-    check("movlhps xmm0, xmm1", &|a| a.movlhps(xmm0, xmm1), &cases, XMM);
+    check(
+        "movhlps xmm0, xmm1",
+        &|a| a.movhlps(xmm0, xmm1),
+        &cases,
+        XMM,
+    );
+    check(
+        "movlhps xmm0, xmm1",
+        &|a| a.movlhps(xmm0, xmm1),
+        &cases,
+        XMM,
+    );
 }

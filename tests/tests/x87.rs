@@ -19,7 +19,10 @@ fn control_words_match_host_after_fninit_and_fldcw() {
         a.fninit()?;
         a.fnstcw(word_ptr(rdi))?;
         a.fnstsw(word_ptr(rdi + 2))?;
-        for (i, cw) in [0x0000u32, 0xFFFF, 0x0A7F, 0x137F, 0x0C3F].into_iter().enumerate() {
+        for (i, cw) in [0x0000u32, 0xFFFF, 0x0A7F, 0x137F, 0x0C3F]
+            .into_iter()
+            .enumerate()
+        {
             let at = 16 + 4 * i as i32;
             a.mov(word_ptr(rdi + 64), cw)?;
             a.fldcw(word_ptr(rdi + 64))?;
@@ -34,11 +37,18 @@ fn control_words_match_host_after_fninit_and_fldcw() {
     };
     let (host, guest) = run_both(&body, 128 + 512);
     assert_eq!(guest[..40], host[..40]);
-    assert_eq!(guest[128..134], host[128..134], "FCW, FSW, FTW in the FXSAVE image");
+    assert_eq!(
+        guest[128..134],
+        host[128..134],
+        "FCW, FSW, FTW in the FXSAVE image"
+    );
     assert_eq!(&guest[0..2], &0x037Fu16.to_le_bytes());
 }
 
-fn run(setup: impl FnOnce(&mut Vm), body: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Vm {
+fn run(
+    setup: impl FnOnce(&mut Vm),
+    body: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+) -> Vm {
     let mut vm = Vm::with_asm(BareMode::Long64, |a| {
         body(a)?;
         a.hlt()
@@ -61,7 +71,10 @@ fn fninit_sets_the_documented_state() {
         |a| a.fninit(),
     );
     assert_eq!(fault(&vm, false), None);
-    assert_eq!((vm.cpu.x87.fcw, vm.cpu.x87.fsw, vm.cpu.x87.ftw), (0x037F, 0, 0xFFFF));
+    assert_eq!(
+        (vm.cpu.x87.fcw, vm.cpu.x87.fsw, vm.cpu.x87.ftw),
+        (0x037F, 0, 0xFFFF)
+    );
 }
 
 #[test]
@@ -78,9 +91,15 @@ fn x87_control_instructions_with_em_or_ts_are_nm() {
 fn wait_is_nm_only_with_both_ts_and_mp() {
     let vm = run(|vm| vm.cpu.cr0 |= cr0::TS | cr0::MP, |a| a.wait());
     assert_eq!(fault(&vm, false), Some((NM, CODE_BASE)));
-    let vm = run(|vm| vm.cpu.cr0 = (vm.cpu.cr0 | cr0::TS) & !cr0::MP, |a| a.wait());
+    let vm = run(
+        |vm| vm.cpu.cr0 = (vm.cpu.cr0 | cr0::TS) & !cr0::MP,
+        |a| a.wait(),
+    );
     assert_eq!(fault(&vm, false), None);
-    let vm = run(|vm| vm.cpu.cr0 = (vm.cpu.cr0 | cr0::EM) & !cr0::MP, |a| a.wait());
+    let vm = run(
+        |vm| vm.cpu.cr0 = (vm.cpu.cr0 | cr0::EM) & !cr0::MP,
+        |a| a.wait(),
+    );
     assert_eq!(fault(&vm, false), None, "EM alone does not affect WAIT");
 }
 

@@ -80,9 +80,7 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         Mnemonic::Rcpps => |c: &mut Cpu, n: &Insn| software(c, n, |_, s| packed(s, rcp)),
         Mnemonic::Rcpss => |c: &mut Cpu, n: &Insn| software(c, n, |d, s| scalar(d, s, rcp)),
         Mnemonic::Rsqrtps => |c: &mut Cpu, n: &Insn| software(c, n, |_, s| packed(s, rsqrt)),
-        Mnemonic::Rsqrtss => {
-            |c: &mut Cpu, n: &Insn| software(c, n, |d, s| scalar(d, s, rsqrt))
-        }
+        Mnemonic::Rsqrtss => |c: &mut Cpu, n: &Insn| software(c, n, |d, s| scalar(d, s, rsqrt)),
         _ => return None,
     })
 }
@@ -118,7 +116,11 @@ mod tests {
         assert_eq!(rcp(1), INFINITY, "denormal input counts as zero");
         assert_eq!(rcp(SIGN | INFINITY), SIGN);
         assert_eq!(rcp(0x7F80_0001), 0x7FC0_0001, "SNaN is quieted");
-        assert_eq!(rcp(f32::MAX.to_bits()), 0, "tiny reciprocal flushes to zero");
+        assert_eq!(
+            rcp(f32::MAX.to_bits()),
+            0,
+            "tiny reciprocal flushes to zero"
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub(super) fn binary(
     check_sse(cpu)?;
     let src = read_src(cpu, insn, 1)?;
     let d = xmm_index(insn.op0_register());
-    let imm = if insn.op_count() == 3 { insn.immediate8() } else { 0 };
+    let imm = if insn.op_count() == 3 {
+        insn.immediate8()
+    } else {
+        0
+    };
     let (res, flags) = f(cpu.xmm[d], src, cpu.mxcsr, imm);
     if flags != 0 {
         raise_flags(cpu, flags)?;

@@ -32,25 +32,27 @@ const UCOMISD: u8 = 3;
 
 pub fn resolve(i: &Instruction) -> Option<Handler> {
     let wide = |n| operand_size(i, n) == 8;
-    Some(match (i.mnemonic(), i.op_count() == 2 && wide(1), wide(0)) {
-        (Mnemonic::Cvtsi2ss, false, _) => from_int::<false, 4>,
-        (Mnemonic::Cvtsi2ss, true, _) => from_int::<false, 8>,
-        (Mnemonic::Cvtsi2sd, false, _) => from_int::<true, 4>,
-        (Mnemonic::Cvtsi2sd, true, _) => from_int::<true, 8>,
-        (Mnemonic::Cvtss2si, _, false) => to_int::<CVTSS2SI, 4>,
-        (Mnemonic::Cvtss2si, _, true) => to_int::<CVTSS2SI, 8>,
-        (Mnemonic::Cvttss2si, _, false) => to_int::<CVTTSS2SI, 4>,
-        (Mnemonic::Cvttss2si, _, true) => to_int::<CVTTSS2SI, 8>,
-        (Mnemonic::Cvtsd2si, _, false) => to_int::<CVTSD2SI, 4>,
-        (Mnemonic::Cvtsd2si, _, true) => to_int::<CVTSD2SI, 8>,
-        (Mnemonic::Cvttsd2si, _, false) => to_int::<CVTTSD2SI, 4>,
-        (Mnemonic::Cvttsd2si, _, true) => to_int::<CVTTSD2SI, 8>,
-        (Mnemonic::Comiss, ..) => compare::<COMISS>,
-        (Mnemonic::Ucomiss, ..) => compare::<UCOMISS>,
-        (Mnemonic::Comisd, ..) => compare::<COMISD>,
-        (Mnemonic::Ucomisd, ..) => compare::<UCOMISD>,
-        _ => return None,
-    })
+    Some(
+        match (i.mnemonic(), i.op_count() == 2 && wide(1), wide(0)) {
+            (Mnemonic::Cvtsi2ss, false, _) => from_int::<false, 4>,
+            (Mnemonic::Cvtsi2ss, true, _) => from_int::<false, 8>,
+            (Mnemonic::Cvtsi2sd, false, _) => from_int::<true, 4>,
+            (Mnemonic::Cvtsi2sd, true, _) => from_int::<true, 8>,
+            (Mnemonic::Cvtss2si, _, false) => to_int::<CVTSS2SI, 4>,
+            (Mnemonic::Cvtss2si, _, true) => to_int::<CVTSS2SI, 8>,
+            (Mnemonic::Cvttss2si, _, false) => to_int::<CVTTSS2SI, 4>,
+            (Mnemonic::Cvttss2si, _, true) => to_int::<CVTTSS2SI, 8>,
+            (Mnemonic::Cvtsd2si, _, false) => to_int::<CVTSD2SI, 4>,
+            (Mnemonic::Cvtsd2si, _, true) => to_int::<CVTSD2SI, 8>,
+            (Mnemonic::Cvttsd2si, _, false) => to_int::<CVTTSD2SI, 4>,
+            (Mnemonic::Cvttsd2si, _, true) => to_int::<CVTTSD2SI, 8>,
+            (Mnemonic::Comiss, ..) => compare::<COMISS>,
+            (Mnemonic::Ucomiss, ..) => compare::<UCOMISS>,
+            (Mnemonic::Comisd, ..) => compare::<COMISD>,
+            (Mnemonic::Ucomisd, ..) => compare::<UCOMISD>,
+            _ => return None,
+        },
+    )
 }
 
 /// CVTSI2SS (`DOUBLE` false) / CVTSI2SD from an `N`-byte integer.

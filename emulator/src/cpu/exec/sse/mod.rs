@@ -67,8 +67,8 @@ pub mod mxcsr {
 
 /// Picks a handler for an SSE/SSE2 instruction.
 pub fn resolve(i: &Instruction) -> Option<Handler> {
-    let has_mmx = (0..i.op_count())
-        .any(|n| i.op_kind(n) == OpKind::Register && i.op_register(n).is_mm());
+    let has_mmx =
+        (0..i.op_count()).any(|n| i.op_kind(n) == OpKind::Register && i.op_register(n).is_mm());
     if has_mmx {
         return None;
     }
@@ -179,7 +179,11 @@ pub fn raise_flags(cpu: &mut Cpu, flags: u32) -> Result<(), Exception> {
 #[inline(always)]
 pub fn lanes<const L: usize>(v: u128) -> [u64; L] {
     let bits = 128 / L;
-    let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     core::array::from_fn(|i| (v >> (i * bits)) as u64 & mask)
 }
 

@@ -18,7 +18,11 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         Code::Movss_xmm_xmmm32 | Code::Movss_xmmm32_xmm => return Some(mov_scalar::<4>),
         Code::Movsd_xmm_xmmm64 | Code::Movsd_xmmm64_xmm => return Some(mov_scalar::<8>),
         Code::Movd_xmm_rm32 | Code::Movq_xmm_rm64 | Code::Movq_xmm_xmmm64 => {
-            return Some(if i.code() == Code::Movd_xmm_rm32 { to_xmm::<4> } else { to_xmm::<8> })
+            return Some(if i.code() == Code::Movd_xmm_rm32 {
+                to_xmm::<4>
+            } else {
+                to_xmm::<8>
+            })
         }
         Code::Movd_rm32_xmm => return Some(from_xmm::<4>),
         Code::Movq_rm64_xmm | Code::Movq_xmmm64_xmm => return Some(from_xmm::<8>),

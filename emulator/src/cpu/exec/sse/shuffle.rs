@@ -126,15 +126,24 @@ fn pextrw<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
 }
 
 pub fn movmskps(s: u128) -> u64 {
-    lanes::<4>(s).iter().enumerate().fold(0, |m, (k, &l)| m | (l >> 31) << k)
+    lanes::<4>(s)
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, &l)| m | (l >> 31) << k)
 }
 
 pub fn movmskpd(s: u128) -> u64 {
-    lanes::<2>(s).iter().enumerate().fold(0, |m, (k, &l)| m | (l >> 63) << k)
+    lanes::<2>(s)
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, &l)| m | (l >> 63) << k)
 }
 
 pub fn pmovmskb(s: u128) -> u64 {
-    lanes::<16>(s).iter().enumerate().fold(0, |m, (k, &l)| m | (l >> 7) << k)
+    lanes::<16>(s)
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, &l)| m | (l >> 7) << k)
 }
 
 /// MOVMSKPS-style handlers: a GPR (32 or 64 bits, zero-extended) gets the
