@@ -4,14 +4,15 @@
 //! (AND/ANDN/OR/XOR PS/PD), compares (CMPPS/PD/SS/SD with predicates 0-7)
 //! and the XMM-to-XMM conversions (CVTSS2SD ... CVTPD2PS).
 //!
-//! Each row names the host instruction that computes it (see `host`); the
-//! one generic handler `binary` does the operand reads, the CR checks, the
-//! MXCSR exception logic and the write-back. Scalar forms read only 32 or
+//! Float rows name the host instruction that computes them (see `host`);
+//! integer rows name their software function in `integer`. The one generic
+//! handler `binary` does the operand reads, the CR checks, the MXCSR
+//! exception logic and the write-back. Scalar forms read only 32 or
 //! 64 bits from memory and, like the register forms, keep the upper part
 //! of the destination.
 
-use super::host::{host_binop, host_intop};
-use super::{approx, check_sse, raise_flags, read_src, xmm_index};
+use super::host::host_binop;
+use super::{approx, check_sse, integer, raise_flags, read_src, xmm_index};
 use crate::cpu::decode::Insn;
 use crate::cpu::exec::Handler;
 use crate::cpu::{Cpu, Exception};
@@ -55,14 +56,13 @@ macro_rules! float_ops {
     };
 }
 
-/// Rows of ops that never touch MXCSR.
-macro_rules! int_ops {
-    ($i:expr; $($m:ident => $op:literal),* $(,)?) => {
+/// Rows `Mnemonic => integer::function` of ops computed in software
+/// (they never touch MXCSR).
+macro_rules! soft_ops {
+    ($i:expr; $($m:ident => $f:ident),* $(,)?) => {
         match $i.mnemonic() {
             $(Mnemonic::$m => Some(
-                (|cpu: &mut Cpu, insn: &Insn| {
-                    binary(cpu, insn, |d, s, _, _| host_intop!($op, d, s))
-                }) as Handler,
+                (|cpu: &mut Cpu, insn: &Insn| software(cpu, insn, integer::$f)) as Handler,
             ),)*
             _ => None,
         }
@@ -119,36 +119,36 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
             )
         })
         .or_else(|| {
-            int_ops!(i;
-                Andps => "andps", Andnps => "andnps", Orps => "orps", Xorps => "xorps",
-                Andpd => "andpd", Andnpd => "andnpd", Orpd => "orpd", Xorpd => "xorpd",
-                Unpcklps => "unpcklps", Unpckhps => "unpckhps",
-                Unpcklpd => "unpcklpd", Unpckhpd => "unpckhpd",
-                Paddb => "paddb", Paddw => "paddw", Paddd => "paddd", Paddq => "paddq",
-                Psubb => "psubb", Psubw => "psubw", Psubd => "psubd", Psubq => "psubq",
-                Paddsb => "paddsb", Paddsw => "paddsw", Paddusb => "paddusb", Paddusw => "paddusw",
-                Psubsb => "psubsb", Psubsw => "psubsw", Psubusb => "psubusb", Psubusw => "psubusw",
-                Pand => "pand", Pandn => "pandn", Por => "por", Pxor => "pxor",
-                Pcmpeqb => "pcmpeqb", Pcmpeqw => "pcmpeqw", Pcmpeqd => "pcmpeqd",
-                Pcmpgtb => "pcmpgtb", Pcmpgtw => "pcmpgtw", Pcmpgtd => "pcmpgtd",
-                Pmullw => "pmullw", Pmulhw => "pmulhw", Pmulhuw => "pmulhuw",
-                Pmuludq => "pmuludq", Pmaddwd => "pmaddwd",
-                Pavgb => "pavgb", Pavgw => "pavgw",
-                Pminub => "pminub", Pmaxub => "pmaxub", Pminsw => "pminsw", Pmaxsw => "pmaxsw",
-                Psadbw => "psadbw",
-                Psllw => "psllw", Pslld => "pslld", Psllq => "psllq",
-                Psrlw => "psrlw", Psrld => "psrld", Psrlq => "psrlq",
-                Psraw => "psraw", Psrad => "psrad",
-                Punpcklbw => "punpcklbw", Punpcklwd => "punpcklwd",
-                Punpckldq => "punpckldq", Punpcklqdq => "punpcklqdq",
-                Punpckhbw => "punpckhbw", Punpckhwd => "punpckhwd",
-                Punpckhdq => "punpckhdq", Punpckhqdq => "punpckhqdq",
-                Packsswb => "packsswb", Packssdw => "packssdw", Packuswb => "packuswb",
+            soft_ops!(i;
+                Andps => and, Andnps => andn, Orps => or, Xorps => xor,
+                Andpd => and, Andnpd => andn, Orpd => or, Xorpd => xor,
+                Pand => and, Pandn => andn, Por => or, Pxor => xor,
+                Unpcklps => punpckldq, Unpckhps => punpckhdq,
+                Unpcklpd => punpcklqdq, Unpckhpd => punpckhqdq,
+                Paddb => paddb, Paddw => paddw, Paddd => paddd, Paddq => paddq,
+                Psubb => psubb, Psubw => psubw, Psubd => psubd, Psubq => psubq,
+                Paddsb => paddsb, Paddsw => paddsw, Paddusb => paddusb, Paddusw => paddusw,
+                Psubsb => psubsb, Psubsw => psubsw, Psubusb => psubusb, Psubusw => psubusw,
+                Pcmpeqb => pcmpeqb, Pcmpeqw => pcmpeqw, Pcmpeqd => pcmpeqd,
+                Pcmpgtb => pcmpgtb, Pcmpgtw => pcmpgtw, Pcmpgtd => pcmpgtd,
+                Pmullw => pmullw, Pmulhw => pmulhw, Pmulhuw => pmulhuw,
+                Pmuludq => pmuludq, Pmaddwd => pmaddwd,
+                Pavgb => pavgb, Pavgw => pavgw,
+                Pminub => pminub, Pmaxub => pmaxub, Pminsw => pminsw, Pmaxsw => pmaxsw,
+                Psadbw => psadbw,
+                Psllw => psllw, Pslld => pslld, Psllq => psllq,
+                Psrlw => psrlw, Psrld => psrld, Psrlq => psrlq,
+                Psraw => psraw, Psrad => psrad,
+                Punpcklbw => punpcklbw, Punpcklwd => punpcklwd,
+                Punpckldq => punpckldq, Punpcklqdq => punpcklqdq,
+                Punpckhbw => punpckhbw, Punpckhwd => punpckhwd,
+                Punpckhdq => punpckhdq, Punpckhqdq => punpckhqdq,
+                Packsswb => packsswb, Packssdw => packssdw, Packuswb => packuswb,
             )
         })
 }
 
-/// Shared with `approx`: the same handler shape for software ops.
+/// The handler shape for software ops (`integer`, `approx`).
 pub(super) fn software(
     cpu: &mut Cpu,
     insn: &Insn,

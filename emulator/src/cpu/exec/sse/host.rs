@@ -78,26 +78,6 @@ macro_rules! host_binop {
     }};
 }
 
-/// `op xmm_d, xmm_s` for instructions that never read or write MXCSR
-/// (integer SIMD, logic, unpacks); evaluates to `(destination, 0)`.
-macro_rules! host_intop {
-    ($op:literal, $d:expr, $s:expr) => {{
-        let mut d = $crate::cpu::exec::sse::host::to_m128($d);
-        let s = $crate::cpu::exec::sse::host::to_m128($s);
-        // SAFETY: a pure register-to-register SSE2 instruction: it reads
-        // and writes only the two XMM operands.
-        unsafe {
-            core::arch::asm!(
-                concat!($op, " {d}, {s}"),
-                d = inout(xmm_reg) d,
-                s = in(xmm_reg) s,
-                options(pure, nomem, nostack, preserves_flags),
-            );
-        }
-        ($crate::cpu::exec::sse::host::from_m128(d), 0u32)
-    }};
-}
-
 /// Runs the asm template `$tmpl` with the operands that follow under a
 /// guest MXCSR, like `host_binop!`; evaluates to the raised flags. The
 /// template may change RFLAGS (COMISS), so flags are not preserved.
@@ -130,4 +110,3 @@ macro_rules! host_asm {
 
 pub(crate) use host_asm;
 pub(crate) use host_binop;
-pub(crate) use host_intop;

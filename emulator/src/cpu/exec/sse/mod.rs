@@ -6,6 +6,7 @@
 //!   MXCSR (the implementation strategy for exact IEEE results and flags).
 //! - `arith`: the table of `xmm = op(xmm, xmm/m128[, imm8])` instructions:
 //!   integer SIMD, float arithmetic, compares, packed conversions.
+//! - `integer`: the integer SIMD operations, computed in software.
 //! - `moves`: data moves between XMM registers, memory and GPRs.
 //! - `shuffle`: shuffles, byte shifts, PINSRW/PEXTRW, sign-mask extraction.
 //! - `convert`: conversions to and from GPRs, COMISS/UCOMISS and friends.
@@ -24,6 +25,7 @@ mod approx;
 mod arith;
 mod convert;
 pub mod host;
+pub mod integer;
 mod moves;
 mod shuffle;
 pub mod state;
