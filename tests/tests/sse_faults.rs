@@ -201,3 +201,59 @@ fn fxsave_to_misaligned_memory_is_gp0() {
     assert_eq!(fault(&vm, true), Some((GP, CODE_BASE)));
     assert_eq!(vm.mem(DATA, 528), &[0; 528][..]);
 }
+
+#[test]
+fn exact_tiny_result_with_underflow_unmasked_is_xm() {
+    // 2^-126 * 0.5 = 2^-127: a denormal, exact. UM (bit 11) clear.
+    let vm = run(
+        |vm| {
+            vm.cpu.mxcsr = 0x1F80 & !(1 << 11);
+            vm.cpu.xmm[0] = 0x0080_0000;
+            vm.cpu.xmm[1] = 0x3F00_0000;
+        },
+        |a| a.mulss(xmm0, xmm1),
+    );
+    assert_eq!(fault(&vm, false), Some((XM, CODE_BASE)));
+    assert_eq!(vm.cpu.xmm[0], 0x0080_0000);
+    assert_ne!(vm.cpu.mxcsr & 0x10, 0, "UE set");
+}
+
+#[test]
+fn exact_tiny_result_with_underflow_masked_raises_no_flag() {
+    let vm = run(
+        |vm| {
+            vm.cpu.xmm[0] = 0x0080_0000;
+            vm.cpu.xmm[1] = 0x3F00_0000;
+        },
+        |a| a.mulss(xmm0, xmm1),
+    );
+    assert_eq!(fault(&vm, false), None);
+    assert_eq!(vm.cpu.xmm[0], 0x0040_0000);
+    assert_eq!(vm.cpu.mxcsr, 0x1F80);
+}
+
+#[test]
+fn lock_prefix_on_sse_is_ud() {
+    // F0 0F 58 C1: lock addps xmm0, xmm1.
+    let mut vm = Vm::new(BareMode::Long64, &[0xF0, 0x0F, 0x58, 0xC1, 0xF4]);
+    catch_faults(&mut vm);
+    vm.run_to_hlt(10);
+    assert_eq!(fault(&vm, false), Some((UD, CODE_BASE)));
+}
+
+#[test]
+fn fences_pause_and_prefetch_run_even_with_cr0_ts() {
+    let vm = run(
+        |vm| vm.cpu.cr0 |= cr0::TS,
+        |a| {
+            a.lfence()?;
+            a.sfence()?;
+            a.mfence()?;
+            a.pause()?;
+            a.prefetcht0(byte_ptr(rsi))?;
+            a.prefetchnta(byte_ptr(rsi))?;
+            a.clflush(byte_ptr(rsi))
+        },
+    );
+    assert_eq!(fault(&vm, false), None);
+}

@@ -39,6 +39,9 @@ pub mod fsw {
 const FCW_MASKS: u16 = 0x3F;
 
 pub fn resolve(i: &Instruction) -> Option<Handler> {
+    if i.has_lock_prefix() {
+        return None;
+    }
     Some(match i.mnemonic() {
         Mnemonic::Fninit => fninit::<false>,
         Mnemonic::Finit => fninit::<true>,

@@ -11,9 +11,13 @@
 //! MXCSR. The caller then decides, from the guest's masks, whether the
 //! instruction faults (`super::raise_flags`).
 //!
-//! The one known gap of running masked: with UE unmasked the SDM reports a
-//! tiny but exact result as underflow, while a masked run only flags tiny
-//! *and* inexact results; such a guest sees no #XM for exact tiny results.
+//! Running masked hides one case: with UE unmasked the SDM reports every
+//! tiny result as underflow, exact or not, while a masked run flags only
+//! tiny *and* inexact ones. So when the guest unmasks UE the host runs
+//! with FTZ set, which flags every tiny result (UE with PE) as it flushes
+//! it; the instruction then faults and the flushed result is discarded.
+//! The one deviation left: for a tiny result that was exact, PE is
+//! reported along with UE.
 //!
 //! RCPPS and RSQRTPS are implementation-specific approximations that differ
 //! between host CPU models, so they do not run here (see `approx`).
@@ -25,10 +29,14 @@ use core::arch::x86_64::__m128i;
 pub type HostOp = fn(u128, u128, u32) -> (u128, u32);
 
 /// The MXCSR the host runs with: the guest's rounding control, DAZ and FTZ,
-/// every exception masked, no flag set.
+/// every exception masked, no flag set; FTZ forced on if the guest unmasks
+/// UE (see the module docs).
 #[inline(always)]
 pub fn host_mxcsr(guest: u32) -> u32 {
-    (guest & !super::mxcsr::FLAGS) | super::mxcsr::MASKS
+    use super::mxcsr::*;
+    let ue_unmasked = guest & (UE << MASK_SHIFT) == 0;
+    let ftz = if ue_unmasked { FTZ } else { 0 };
+    (guest & !FLAGS) | MASKS | ftz
 }
 
 #[inline(always)]

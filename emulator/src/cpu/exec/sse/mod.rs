@@ -12,6 +12,7 @@
 //! - `convert`: conversions to and from GPRs, COMISS/UCOMISS and friends.
 //! - `approx`: RCPPS/RSQRTPS, computed in software so every host agrees.
 //! - `state`: LDMXCSR, STMXCSR, FXSAVE, FXRSTOR.
+//! - `hints`: fences, PAUSE, prefetches and CLFLUSH (no CR checks).
 //!
 //! Every instruction here first checks CR0 and CR4 (SDM Vol. 3A, 13.1,
 //! Table 13-1 and 2.5): CR0.EM or a clear CR4.OSFXSR is #UD, CR0.TS is #NM.
@@ -24,6 +25,7 @@
 mod approx;
 mod arith;
 mod convert;
+mod hints;
 pub mod host;
 pub mod integer;
 mod moves;
@@ -71,7 +73,8 @@ pub mod mxcsr {
 pub fn resolve(i: &Instruction) -> Option<Handler> {
     let has_mmx =
         (0..i.op_count()).any(|n| i.op_kind(n) == OpKind::Register && i.op_register(n).is_mm());
-    if has_mmx {
+    // LOCK on any of these is #UD.
+    if has_mmx || i.has_lock_prefix() {
         return None;
     }
     moves::resolve(i)
@@ -79,6 +82,7 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         .or_else(|| shuffle::resolve(i))
         .or_else(|| convert::resolve(i))
         .or_else(|| state::resolve(i))
+        .or_else(|| hints::resolve(i))
 }
 
 /// The CR0/CR4 checks every SSE instruction makes before anything else
