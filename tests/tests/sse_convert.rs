@@ -5,7 +5,7 @@
 use iced_x86::code_asm::*;
 use integration_tests::ssehost::*;
 
-const CASES: usize = 600;
+const CASES: usize = 2000;
 
 const GPR: Compare = Compare {
     xmm0: true,

@@ -7,7 +7,7 @@
 use iced_x86::code_asm::*;
 use integration_tests::ssehost::*;
 
-const CASES: usize = 600;
+const CASES: usize = 2000;
 
 /// Checks each listed instruction in its `xmm, xmm` and `xmm, mem` forms.
 macro_rules! binary_family {

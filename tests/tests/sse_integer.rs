@@ -4,7 +4,7 @@
 use iced_x86::code_asm::*;
 use integration_tests::ssehost::*;
 
-const CASES: usize = 400;
+const CASES: usize = 1000;
 
 /// Result in RAX (and MXCSR) rather than XMM0.
 const GPR: Compare = Compare {

@@ -5,7 +5,7 @@
 use iced_x86::code_asm::*;
 use integration_tests::ssehost::*;
 
-const CASES: usize = 200;
+const CASES: usize = 500;
 
 const GPR: Compare = Compare {
     xmm0: true,
@@ -132,4 +132,20 @@ fn movhlps_and_movlhps_move_quadwords_between_halves() {
         &cases,
         XMM,
     );
+}
+
+#[test]
+fn sse_works_in_32_bit_protected_mode() {
+    let mut vm = integration_tests::Vm::with_asm(emulator::bare::BareMode::Protected32, |a| {
+        a.movaps(xmm0, xmmword_ptr(esi))?;
+        a.addps(xmm0, xmmword_ptr(esi))?;
+        a.movups(xmmword_ptr(esi + 20), xmm0)?;
+        a.hlt()
+    });
+    vm.cpu.gpr[6] = 0x20_0000;
+    let ones = 0x3F80_0000_3F80_0000_3F80_0000_3F80_0000u128;
+    vm.cpu.write_phys(0x20_0000, &ones.to_le_bytes());
+    vm.run_to_hlt(10);
+    let twos = 0x4000_0000_4000_0000_4000_0000_4000_0000u128;
+    assert_eq!(vm.mem(0x20_0000 + 20, 16), &twos.to_le_bytes());
 }

@@ -22,6 +22,9 @@
 //! RCPPS and RSQRTPS are implementation-specific approximations that differ
 //! between host CPU models, so they do not run here (see `approx`).
 
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("SSE floating point runs on the host's SSE unit: the emulator needs an x86-64 host");
+
 use core::arch::x86_64::__m128i;
 
 /// A host operation on two XMM values under a guest MXCSR: returns the
