@@ -40,9 +40,9 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         Mnemonic::Shufpd => lanewise!(shufpd),
         Mnemonic::Pslldq => lanewise!(|d, _, imm| pslldq(d, imm)),
         Mnemonic::Psrldq => lanewise!(|d, _, imm| psrldq(d, imm)),
-        Mnemonic::Movmskps => sign_mask(i),
-        Mnemonic::Movmskpd => sign_mask(i),
-        Mnemonic::Pmovmskb => sign_mask(i),
+        Mnemonic::Movmskps => Some(|c: &mut Cpu, n: &Insn| extract(c, n, movmskps)),
+        Mnemonic::Movmskpd => Some(|c: &mut Cpu, n: &Insn| extract(c, n, movmskpd)),
+        Mnemonic::Pmovmskb => Some(|c: &mut Cpu, n: &Insn| extract(c, n, pmovmskb)),
         _ => None,
     }
 }
@@ -146,31 +146,11 @@ pub fn pmovmskb(s: u128) -> u64 {
         .fold(0, |m, (k, &l)| m | (l >> 7) << k)
 }
 
-/// MOVMSKPS-style handlers: a GPR (32 or 64 bits, zero-extended) gets the
-/// sign bits of the source lanes.
-fn sign_mask(i: &Instruction) -> Option<Handler> {
-    let wide = i.op0_register().size() == 8;
-    Some(match (i.mnemonic(), wide) {
-        (Mnemonic::Movmskps, false) => mask_handler::<0, 4>,
-        (Mnemonic::Movmskps, true) => mask_handler::<0, 8>,
-        (Mnemonic::Movmskpd, false) => mask_handler::<1, 4>,
-        (Mnemonic::Movmskpd, true) => mask_handler::<1, 8>,
-        (_, false) => mask_handler::<2, 4>,
-        (_, true) => mask_handler::<2, 8>,
-    })
-}
-
-fn mask_handler<const KIND: u8, const N: usize>(
-    cpu: &mut Cpu,
-    insn: &Insn,
-) -> Result<(), Exception> {
+/// MOVMSKPS-style handlers: a GPR (32 or 64 bits, zero-extended either
+/// way) gets `f` of the source register.
+fn extract(cpu: &mut Cpu, insn: &Insn, f: impl Fn(u128) -> u64) -> Result<(), Exception> {
     check_sse(cpu)?;
     let s = cpu.xmm[xmm_index(insn.op1_register())];
-    let m = match KIND {
-        0 => movmskps(s),
-        1 => movmskpd(s),
-        _ => pmovmskb(s),
-    };
-    cpu.set_reg::<N>(insn.op0_register(), m);
+    cpu.set_reg_any(insn.op0_register(), f(s));
     Ok(())
 }
