@@ -4,6 +4,9 @@
 pub use emulator;
 pub use iced_x86;
 
+/// Differential SSE tests against the host CPU.
+pub mod ssehost;
+
 use emulator::bare::{self, BareMode};
 use emulator::bus::NullBus;
 use emulator::cpu::{Cpu, Stop};
