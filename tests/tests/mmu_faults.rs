@@ -17,7 +17,11 @@ const PT: u64 = 0x2_0000;
 fn fault_frame(vm: &Vm) -> (u64, u64, u64) {
     let cpu = &vm.cpu;
     let stack = cpu.gpr[4];
-    (paging::phys_u64(cpu, stack), paging::phys_u64(cpu, stack + 8), cpu.cr2)
+    (
+        paging::phys_u64(cpu, stack),
+        paging::phys_u64(cpu, stack + 8),
+        cpu.cr2,
+    )
 }
 
 fn with_pf_handler(mut vm: Vm) -> Vm {
@@ -73,7 +77,8 @@ fn instruction_crossing_into_a_missing_page_faults_with_the_second_page_address(
     let pte = paging::bare_pte_addr(PT, 0x40_1000);
     paging::set_entry(&mut vm.cpu, pte, 0, 8);
     // mov eax, 0x12345678: two bytes on the first page, three on the next.
-    vm.cpu.write_phys(0x40_0FFE, &[0xB8, 0x78, 0x56, 0x34, 0x12]);
+    vm.cpu
+        .write_phys(0x40_0FFE, &[0xB8, 0x78, 0x56, 0x34, 0x12]);
 
     vm.run_to_hlt(100);
 

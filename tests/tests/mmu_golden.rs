@@ -126,7 +126,11 @@ fn check_file(text: &str) -> usize {
                 .map(move |d| format!("{} (line {}): {d}", c.name, c.line))
         })
         .collect();
-    assert!(failures.is_empty(), "golden mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
     cases.len()
 }
 

@@ -125,7 +125,7 @@ fn check(cpu: &mut Cpu, c: &Case) -> Option<String> {
     paging::enter(cpu, c.mode, l.cr3, 0, nxe, c.wp);
 
     let got = match cpu.translate(l.lin, paging::access(c.kind, c.cpl3)) {
-        Ok(phys) if phys == 0x345123 => Ok(()),
+        Ok(0x345123) => Ok(()),
         Ok(phys) => return Some(format!("{c:?}: wrong address {phys:#x}")),
         Err(Exception::PageFault { addr, code }) if addr == l.lin => Err(code),
         Err(e) => return Some(format!("{c:?}: unexpected {e:?}")),
@@ -138,7 +138,13 @@ fn check(cpu: &mut Cpu, c: &Case) -> Option<String> {
     // access is allowed.
     let ok = want.is_ok();
     let want_pde = pde | if ok { A } else { 0 };
-    let want_pte = pte | if ok { A } else { 0 } | if ok && c.kind == AccessKind::Write { D } else { 0 };
+    let want_pte = pte
+        | if ok { A } else { 0 }
+        | if ok && c.kind == AccessKind::Write {
+            D
+        } else {
+            0
+        };
     let (got_pde, got_pte) = (paging::entry(cpu, l.pde, w), paging::entry(cpu, l.pte, w));
     if (got_pde, got_pte) != (want_pde, want_pte) {
         return Some(format!(
@@ -162,7 +168,11 @@ fn matrix(mode: Paging) -> Vec<Case> {
                             for wp in b {
                                 for nxe in b {
                                     for cpl3 in b {
-                                        for kind in [AccessKind::Read, AccessKind::Write, AccessKind::Execute] {
+                                        for kind in [
+                                            AccessKind::Read,
+                                            AccessKind::Write,
+                                            AccessKind::Execute,
+                                        ] {
                                             cases.push(Case {
                                                 mode,
                                                 pde_us,

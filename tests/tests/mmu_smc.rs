@@ -8,9 +8,11 @@ use iced_x86::code_asm::*;
 use integration_tests::paging::{self, P, PS, RW};
 use integration_tests::Vm;
 
-/// The bare identity map sends 1 GiB.. to nothing; the tests map this
-/// 2 MiB alias of physical 0.. there.
-const ALIAS: u64 = 0x4000_0000;
+/// The bare identity map sends 1 GiB.. to nothing; the tests map a 2 MiB
+/// alias of physical 0.. here. Its TLB index differs from the identity
+/// mapping's (bit 21 of the linear address is set), so the alias entry is
+/// not simply evicted when the code is fetched through the identity map.
+const ALIAS: u64 = 0x4020_0000;
 
 fn map_alias(vm: &mut Vm) {
     paging::set_entry(&mut vm.cpu, paging::bare_pde_addr(ALIAS), P | RW | PS, 8);

@@ -171,7 +171,8 @@ fn cr0_wp_change_takes_effect_for_cached_pages() {
     let before = cpu.paging_regs();
     cpu.cr0 &= !cr0::WP;
     cpu.paging_control_changed(before);
-    cpu.write_lin::<8>(LIN, 5, false).expect("WP=0: supervisor writes anywhere");
+    cpu.write_lin::<8>(LIN, 5, false)
+        .expect("WP=0: supervisor writes anywhere");
 
     let before = cpu.paging_regs();
     cpu.cr0 |= cr0::WP;
@@ -211,7 +212,10 @@ fn counters_report_misses_walks_hits_and_flushes() {
     assert_eq!(s.misses - start.misses, 2);
     assert_eq!(s.walks - start.walks, 2);
     assert_eq!(s.slow_hits - start.slow_hits, 1);
-    assert_eq!(s.flushes(FlushCause::Invlpg) - start.flushes(FlushCause::Invlpg), 1);
+    assert_eq!(
+        s.flushes(FlushCause::Invlpg) - start.flushes(FlushCause::Invlpg),
+        1
+    );
 }
 
 #[test]
@@ -231,7 +235,8 @@ fn rom_stays_read_only_through_a_writable_mapping() {
     paging::set_entry(cpu, pte(0), 0xF_0000 | P | RW | D, 8);
     assert_eq!(cpu.read_lin::<1>(LIN, false), Ok(0x5A));
 
-    cpu.write_lin::<1>(LIN, 0x11, false).expect("ROM writes are ignored, not faults");
+    cpu.write_lin::<1>(LIN, 0x11, false)
+        .expect("ROM writes are ignored, not faults");
     cpu.write_lin::<1>(LIN, 0x22, false).unwrap();
 
     assert_eq!(cpu.read_lin::<1>(LIN, false), Ok(0x5A));
@@ -284,9 +289,19 @@ fn page_crossing_write_faulting_on_the_second_page_changes_nothing() {
 
     let r = cpu.write_lin::<8>(LIN + 0xFFC, u64::MAX, false);
 
-    assert_eq!(r, Err(Exception::PageFault { addr: LIN + 0x1000, code: 3 }));
+    assert_eq!(
+        r,
+        Err(Exception::PageFault {
+            addr: LIN + 0x1000,
+            code: 3
+        })
+    );
     assert_eq!(&cpu.mem.ram()[(OLD + 0xFFC) as usize..][..4], &[1, 2, 3, 4]);
-    assert_eq!(paging::entry(cpu, pte(0), 8), OLD | P | RW, "no A/D on the first page");
+    assert_eq!(
+        paging::entry(cpu, pte(0), 8),
+        OLD | P | RW,
+        "no A/D on the first page"
+    );
 }
 
 #[test]
@@ -294,7 +309,13 @@ fn page_crossing_access_faulting_on_both_pages_reports_the_first() {
     let mut vm = machine(0);
     let cpu = &mut vm.cpu;
     let r = cpu.read_lin::<4>(LIN + 0xFFE, true);
-    assert_eq!(r, Err(Exception::PageFault { addr: LIN + 0xFFE, code: 4 }));
+    assert_eq!(
+        r,
+        Err(Exception::PageFault {
+            addr: LIN + 0xFFE,
+            code: 4
+        })
+    );
 }
 
 #[test]
@@ -308,7 +329,13 @@ fn check_span_faults_on_the_lowest_bad_page_without_side_effects() {
 
     let r = cpu.check_span(LIN + 0x800, 0x1000 + 0x900, AccessKind::Write, false);
 
-    assert_eq!(r, Err(Exception::PageFault { addr: LIN + 0x1000, code: 3 }));
+    assert_eq!(
+        r,
+        Err(Exception::PageFault {
+            addr: LIN + 0x1000,
+            code: 3
+        })
+    );
     assert_eq!(paging::entry(cpu, pte(0), 8), OLD | P | RW);
     assert_eq!(paging::entry(cpu, pte(2), 8), (OLD + 0x2000) | P | RW);
 }

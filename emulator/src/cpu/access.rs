@@ -91,7 +91,13 @@ impl Cpu {
     /// Translates a logical address (segment, offset) to a linear address
     /// for an access of `len` bytes, applying segmentation checks.
     #[inline(always)]
-    pub fn linear(&self, s: SegReg, off: u64, len: u64, kind: AccessKind) -> Result<u64, Exception> {
+    pub fn linear(
+        &self,
+        s: SegReg,
+        off: u64,
+        len: u64,
+        kind: AccessKind,
+    ) -> Result<u64, Exception> {
         if self.mode == Mode::Long64 {
             let base = if (s as u8) >= SegReg::Fs as u8 {
                 self.seg[s as usize].base
@@ -109,7 +115,13 @@ impl Cpu {
         self.linear_legacy(s, off, len, kind)
     }
 
-    fn linear_legacy(&self, s: SegReg, off: u64, len: u64, kind: AccessKind) -> Result<u64, Exception> {
+    fn linear_legacy(
+        &self,
+        s: SegReg,
+        off: u64,
+        len: u64,
+        kind: AccessKind,
+    ) -> Result<u64, Exception> {
         let seg = &self.seg[s as usize];
         if self.mode.is_protected() {
             let ok = match kind {
@@ -171,17 +183,24 @@ impl Cpu {
         let user = self.user();
         self.check_span(lin, 16, AccessKind::Write, user)?;
         self.write_lin::<8>(lin, v as u64, user)?;
-        self.write_lin::<8>(self.wrap_linear(lin.wrapping_add(8)), (v >> 64) as u64, user)
+        self.write_lin::<8>(
+            self.wrap_linear(lin.wrapping_add(8)),
+            (v >> 64) as u64,
+            user,
+        )
     }
 
     /// Reads `N` bytes at a linear address.
     #[inline(always)]
     pub fn read_lin<const N: usize>(&mut self, lin: u64, user: bool) -> Result<u64, Exception> {
-        let page = lin >> 12;
-        let e = self.tlb.entry(user, page);
-        if e.read_tag == page && (lin & 0xFFF) as usize <= PAGE_SIZE as usize - N {
+        // Indexed by the first byte's page, compared with the last byte's:
+        // an access that crosses into the next page never matches (the
+        // entry at this index cannot hold the next page), so one compare
+        // checks both the translation and the page bound.
+        let e = self.tlb.entry(user, lin >> 12);
+        if e.read_tag == lin.wrapping_add(N as u64 - 1) >> 12 {
             // SAFETY: a matching read tag means `host` maps this whole page,
-            // and the access ends inside it.
+            // and the access ends inside it (see above).
             let v = unsafe { load::<N>(e.host.add((lin & 0xFFF) as usize)) };
             self.tlb.count_fast_hit();
             return Ok(v);
@@ -191,10 +210,15 @@ impl Cpu {
 
     /// Writes `N` bytes at a linear address.
     #[inline(always)]
-    pub fn write_lin<const N: usize>(&mut self, lin: u64, v: u64, user: bool) -> Result<(), Exception> {
-        let page = lin >> 12;
-        let e = self.tlb.entry(user, page);
-        if e.write_tag == page && (lin & 0xFFF) as usize <= PAGE_SIZE as usize - N {
+    pub fn write_lin<const N: usize>(
+        &mut self,
+        lin: u64,
+        v: u64,
+        user: bool,
+    ) -> Result<(), Exception> {
+        // One compare checks translation and page bound, as in `read_lin`.
+        let e = self.tlb.entry(user, lin >> 12);
+        if e.write_tag == lin.wrapping_add(N as u64 - 1) >> 12 {
             // SAFETY: a matching write tag means `host` maps this whole RAM
             // page, writable, holding no decoded code; the access ends
             // inside it.
@@ -226,7 +250,13 @@ impl Cpu {
     /// `fxsave`, far pointers, multi-push frames) so a fault leaves nothing
     /// behind. Pages are checked lowest first with no side effects; only
     /// when all pass are their accessed (and dirty) flags set.
-    pub fn check_span(&mut self, lin: u64, len: u64, kind: AccessKind, user: bool) -> Result<(), Exception> {
+    pub fn check_span(
+        &mut self,
+        lin: u64,
+        len: u64,
+        kind: AccessKind,
+        user: bool,
+    ) -> Result<(), Exception> {
         let access = Access { kind, user };
         let last = self.wrap_linear(lin.wrapping_add(len.max(1) - 1));
         if last >> 12 == lin >> 12 {
@@ -281,7 +311,12 @@ impl Cpu {
     }
 
     #[cold]
-    fn write_lin_slow<const N: usize>(&mut self, lin: u64, v: u64, user: bool) -> Result<(), Exception> {
+    fn write_lin_slow<const N: usize>(
+        &mut self,
+        lin: u64,
+        v: u64,
+        user: bool,
+    ) -> Result<(), Exception> {
         let access = Access {
             kind: AccessKind::Write,
             user,
@@ -305,7 +340,12 @@ impl Cpu {
     /// flags are set only once the second page is known to translate too,
     /// so a fault on either page leaves no trace; a fault on the second page
     /// reports the second page's address.
-    fn translate_split(&mut self, lin: u64, first: u64, access: Access) -> Result<(u64, u64), Exception> {
+    fn translate_split(
+        &mut self,
+        lin: u64,
+        first: u64,
+        access: Access,
+    ) -> Result<(u64, u64), Exception> {
         self.probe(lin, access)?;
         let p1 = self.translate(self.wrap_linear(lin.wrapping_add(first)), access)?;
         let p0 = self.translate(lin, access)?;
@@ -379,7 +419,11 @@ impl Cpu {
     /// accessed or dirty flag and without filling the TLB.
     pub fn probe(&mut self, lin: u64, access: Access) -> Result<(), Exception> {
         let page = lin >> 12;
-        if self.tlb.entry(access.user, page).permits(page, allow_bit(access.kind)) {
+        if self
+            .tlb
+            .entry(access.user, page)
+            .permits(page, allow_bit(access.kind))
+        {
             return Ok(());
         }
         self.walk_and_fill(lin, access, Effects::Probe).map(|_| ())
@@ -387,7 +431,12 @@ impl Cpu {
 
     /// Walks the page tables; on success with `Effects::Commit` caches the
     /// translation, on a fault drops the page's entries (SDM 4.10.4.1).
-    fn walk_and_fill(&mut self, lin: u64, access: Access, effects: Effects) -> Result<u64, Exception> {
+    fn walk_and_fill(
+        &mut self,
+        lin: u64,
+        access: Access,
+        effects: Effects,
+    ) -> Result<u64, Exception> {
         let regs = self.paging_regs();
         if regs.paging() {
             self.tlb.stats.walks += 1;
@@ -417,7 +466,8 @@ impl Cpu {
         let readable = !user || t.user;
         let writable = readable && (t.writable || (!user && self.cr0 & cr0::WP == 0)) && t.dirty;
         let executable = readable && !t.no_exec;
-        let fast_write = writable && matches!(region, Region::Ram(_)) && !self.mem.is_code_page(phys_page);
+        let fast_write =
+            writable && matches!(region, Region::Ram(_)) && !self.mem.is_code_page(phys_page);
         let page = lin >> 12;
         let tag = |ok: bool| if ok { page } else { TlbEntry::NO_TAG };
         let fast = host.is_some();
@@ -450,7 +500,8 @@ impl Cpu {
         if self.paging_regs().mode() != PagingMode::Pae {
             return Ok(());
         }
-        let pdptes = walk::load_pdptes(&self.mem, self.cr3).ok_or(Exception::GeneralProtection(0))?;
+        let pdptes =
+            walk::load_pdptes(&self.mem, self.cr3).ok_or(Exception::GeneralProtection(0))?;
         self.pdptes = pdptes;
         Ok(())
     }

@@ -301,8 +301,13 @@ impl Cpu {
     fn decode_block(&mut self, key: Key, lin: u64) -> Result<Rc<Block>, Exception> {
         let in_page = (PAGE_SIZE - (key.phys & (PAGE_SIZE - 1))) as usize;
         let mut bytes = [0u8; PAGE_SIZE as usize + 16];
-        for (i, b) in bytes[..in_page].iter_mut().enumerate() {
-            *b = self.read_phys_sized(key.phys + i as u64, 1) as u8;
+        match self.mem.page_tail(key.phys) {
+            Some(tail) => bytes[..in_page].copy_from_slice(tail),
+            None => {
+                for (i, b) in bytes[..in_page].iter_mut().enumerate() {
+                    *b = self.read_phys_sized(key.phys + i as u64, 1) as u8;
+                }
+            }
         }
         let mut decoder = Decoder::with_ip(key.bitness, &bytes[..in_page], key.rip, DecoderOptions::NONE);
         let mut insns = Vec::new();

@@ -350,7 +350,13 @@ impl Walker<'_> {
     /// The walk below a PML4E or PAE PDPTE: levels `top`..0 of 9 bits each,
     /// starting at `table`. A PS=1 entry at level 1 maps a 2 MiB page, at
     /// level 2 (a 4-level PDPTE) a 1 GiB page.
-    fn wide_levels(mut self, lin: u64, mut table: u64, top: u32, mut r: Rights) -> Result<Translation, u32> {
+    fn wide_levels(
+        mut self,
+        lin: u64,
+        mut table: u64,
+        top: u32,
+        mut r: Rights,
+    ) -> Result<Translation, u32> {
         let nxe = self.regs.nxe();
         let xd_rsvd = if nxe { 0 } else { XD };
         for level in (0..=top).rev() {
@@ -381,7 +387,10 @@ impl Walker<'_> {
     /// 4-level paging (SDM 4.5): the PML4E, then the 3 levels below.
     fn level4(mut self, lin: u64) -> Result<Translation, u32> {
         let nxe = self.regs.nxe();
-        let pml4e = self.read((self.regs.cr3 & ADDR_MASK) + ((lin >> 39) & 0x1FF) * 8, true);
+        let pml4e = self.read(
+            (self.regs.cr3 & ADDR_MASK) + ((lin >> 39) & 0x1FF) * 8,
+            true,
+        );
         if pml4e & P == 0 {
             return Err(self.fault(false, false));
         }
@@ -406,7 +415,10 @@ impl Walker<'_> {
 
     /// 32-bit paging (SDM 4.3), with 4 MiB pages under CR4.PSE.
     fn bits32(mut self, lin: u64) -> Result<Translation, u32> {
-        let pde = self.read((self.regs.cr3 & 0xFFFF_F000) + ((lin >> 22) & 0x3FF) * 4, false);
+        let pde = self.read(
+            (self.regs.cr3 & 0xFFFF_F000) + ((lin >> 22) & 0x3FF) * 4,
+            false,
+        );
         if pde & P == 0 {
             return Err(self.fault(false, false));
         }
