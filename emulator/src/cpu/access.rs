@@ -12,7 +12,8 @@
 //! (both translations, checked before either byte moves; a fault on the
 //! second page reports the second page's address), MMIO, ROM writes
 //! (dropped: ROM stays read-only), and writes to pages holding decoded code
-//! (they drop the page's blocks, whichever virtual alias they come through).
+//! (they drop the blocks whose bytes they overlap, whichever virtual alias
+//! they come through).
 //! The slow path still uses a cached translation when the TLB has one.
 //!
 //! Also here, the CPU-side controls of the MMU: `load_pdptes` (PAE PDPTE
@@ -325,6 +326,10 @@ impl Cpu {
         if first == N as u64 {
             let p0 = self.translate(lin, access)?;
             self.write_phys_sized(p0, N as u8, v);
+            if !self.mem.is_code_page(p0) {
+                // The page may have just lost its last block.
+                self.tlb.rearm_write(user, lin >> 12);
+            }
             return Ok(());
         }
         let (p0, p1) = self.translate_split(lin, first, access)?;
@@ -374,7 +379,7 @@ impl Cpu {
             Region::Rom(_) => {}
             Region::Ram(_) => {
                 if self.mem.is_code_page(phys) {
-                    self.invalidate_code_page(phys);
+                    self.invalidate_code(phys, size as u64);
                 }
                 for i in 0..size as u64 {
                     self.mem.write_u8(phys + i, (v >> (8 * i)) as u8);
@@ -394,10 +399,21 @@ impl Cpu {
     /// Drops the decoded blocks of a physical page and stops the current
     /// block, which may be one of them.
     pub fn invalidate_code_page(&mut self, phys: u64) {
-        let page = phys & !(PAGE_SIZE - 1);
-        self.blocks.invalidate_page(page);
-        self.mem.clear_code_page(page);
-        self.exit_block = true;
+        self.invalidate_code(phys & !(PAGE_SIZE - 1), PAGE_SIZE);
+    }
+
+    /// Drops the decoded blocks overlapping `phys .. phys + len` (within
+    /// one page); when one goes the current block stops after this
+    /// instruction, since it may be one of them. A page left without blocks
+    /// loses its code mark.
+    pub fn invalidate_code(&mut self, phys: u64, len: u64) {
+        let (dropped, empty) = self.blocks.invalidate_range(phys, len);
+        if dropped {
+            self.exit_block = true;
+        }
+        if empty {
+            self.mem.clear_code_page(phys);
+        }
     }
 
     /// Translates `lin` for `access`: from the TLB when it holds a
@@ -452,7 +468,7 @@ impl Cpu {
         // Accessed/dirty updates that land in a code page change its bytes.
         for &entry in t.updated_entries() {
             if self.mem.is_code_page(entry) {
-                self.invalidate_code_page(entry);
+                self.invalidate_code(entry, 8);
             }
         }
         let phys = self.mem.a20(t.phys);
@@ -485,6 +501,7 @@ impl Cpu {
                     | (writable as u8 * allow::WRITE)
                     | (executable as u8 * allow::EXEC),
                 global: t.global,
+                ram: matches!(region, Region::Ram(_)),
             },
         );
         Ok(phys)
@@ -551,5 +568,63 @@ impl Cpu {
                 user,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bare::{self, BareMode};
+    use crate::bus::NullBus;
+    use crate::cpu::{Cpu, Stop};
+    use crate::memory::PhysMemory;
+    use iced_x86::code_asm::*;
+
+    const CODE: u64 = 0x10_0000;
+
+    fn run_long(f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Cpu {
+        let mut cpu = Cpu::new(PhysMemory::new(4 << 20).unwrap(), Box::new(NullBus));
+        bare::setup(&mut cpu, BareMode::Long64, CODE, 0x8_0000);
+        let mut a = CodeAssembler::new(64).unwrap();
+        f(&mut a).unwrap();
+        let code = a.assemble(CODE).unwrap();
+        cpu.write_phys(CODE, &code);
+        assert_eq!(cpu.run(10_000), Stop::Halted, "{}", cpu.dump());
+        cpu
+    }
+
+    #[test]
+    fn writes_to_data_beside_code_keep_the_decoded_blocks() {
+        let cpu = run_long(|a| {
+            let mut top = a.create_label();
+            let mut var = a.create_label();
+            a.mov(rcx, 100u64)?;
+            a.set_label(&mut top)?;
+            a.mov(qword_ptr(var), rcx)?;
+            a.dec(rcx)?;
+            a.jnz(top)?;
+            a.hlt()?;
+            a.set_label(&mut var)?;
+            a.dq(&[0])
+        });
+        assert_eq!(cpu.blocks.invalidations, 0);
+        assert!(
+            cpu.blocks.decoded_blocks <= 3,
+            "{} blocks",
+            cpu.blocks.decoded_blocks
+        );
+        assert!(cpu.mem.is_code_page(CODE));
+    }
+
+    #[test]
+    fn a_write_over_code_drops_only_the_overlapping_block() {
+        let cpu = run_long(|a| {
+            let mut next = a.create_label();
+            a.lea(rax, ptr(next))?;
+            a.mov(byte_ptr(rax), 0x90)?; // nop over the first byte of `next`
+            a.set_label(&mut next)?;
+            a.nop()?;
+            a.hlt()
+        });
+        assert_eq!(cpu.blocks.invalidations, 1);
     }
 }

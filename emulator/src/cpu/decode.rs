@@ -12,8 +12,9 @@
 //! because iced-x86 resolves branch targets and RIP-relative addresses
 //! against it. A page holding blocks is marked in the code bitmap, which
 //! forces writes to it through the slow path (`access.rs`), where they drop
-//! every block of the page: self-modifying code, and code written through
-//! another virtual alias, both see the new bytes.
+//! every block whose bytes they overlap: self-modifying code, and code
+//! written through another virtual alias, both see the new bytes, while
+//! data sharing the page with code costs a slow-path write but no decode.
 //!
 //! An instruction that straddles a page boundary is decoded afresh each
 //! time it runs, from bytes fetched through both translations, and never
@@ -113,6 +114,8 @@ impl Insn {
 pub struct Block {
     pub insns: Box<[Insn]>,
     key: Key,
+    /// Bytes the instructions occupy from `key.phys` (within one page).
+    len: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -182,16 +185,46 @@ impl BlockCache {
 
     /// Drops every block that starts in the physical page `page`.
     pub fn invalidate_page(&mut self, page: u64) {
-        if let Some(keys) = self.by_page.remove(&page) {
-            self.invalidations += 1;
-            for k in keys {
-                self.map.remove(&k);
-                let s = slot(k.phys);
-                if self.fast[s].as_ref().is_some_and(|b| b.key == k) {
-                    self.fast[s] = None;
-                }
+        self.invalidate_range(page, PAGE_SIZE);
+    }
+
+    /// Drops every block whose bytes overlap `phys .. phys + len` (one
+    /// page at most). Writes to data that merely shares a page with code
+    /// (a real-mode stack below the boot sector, variables next to code)
+    /// keep the page's blocks. Returns (whether a block was dropped,
+    /// whether the page now holds none).
+    pub fn invalidate_range(&mut self, phys: u64, len: u64) -> (bool, bool) {
+        let page = phys & !(PAGE_SIZE - 1);
+        let end = phys + len;
+        let Some(keys) = self.by_page.get_mut(&page) else {
+            return (false, true);
+        };
+        let map = &self.map;
+        let mut dropped = Vec::new();
+        keys.retain(|k| {
+            let overlaps = map
+                .get(k)
+                .is_none_or(|b| k.phys < end && phys < k.phys + b.len);
+            if overlaps {
+                dropped.push(*k);
+            }
+            !overlaps
+        });
+        let empty = keys.is_empty();
+        if empty {
+            self.by_page.remove(&page);
+        }
+        for k in &dropped {
+            self.map.remove(k);
+            let s = slot(k.phys);
+            if self.fast[s].as_ref().is_some_and(|b| b.key == *k) {
+                self.fast[s] = None;
             }
         }
+        if !dropped.is_empty() {
+            self.invalidations += 1;
+        }
+        (!dropped.is_empty(), empty)
     }
 }
 
@@ -336,11 +369,13 @@ impl Cpu {
             let i = d.decode();
             let insn = Insn::new(i, key.bitness);
             return Ok(Rc::new(Block {
+                len: insn.len() as u64,
                 insns: vec![insn].into_boxed_slice(),
                 key,
             }));
         }
         let block = Rc::new(Block {
+            len: insns.iter().map(|i| i.len() as u64).sum(),
             insns: insns.into_boxed_slice(),
             key,
         });

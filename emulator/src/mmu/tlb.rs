@@ -60,6 +60,8 @@ pub struct TlbEntry {
     /// `allow::` bits: what this privilege may do without a walk.
     pub allows: u8,
     pub global: bool,
+    /// The page is RAM (so a write may take the fast path).
+    pub ram: bool,
 }
 
 impl TlbEntry {
@@ -73,6 +75,7 @@ impl TlbEntry {
         page_size: 4096,
         allows: 0,
         global: false,
+        ram: false,
     };
 
     /// The tag value meaning "no fast path".
@@ -265,6 +268,15 @@ impl Tlb {
         }
     }
 
+    /// Restores the fast write path of a cached, writable RAM page whose
+    /// physical page no longer holds decoded code.
+    pub fn rearm_write(&mut self, user: bool, page: u64) {
+        let e = &mut self.sets[user as usize][index(page)];
+        if e.page == page && e.ram && e.allows & allow::WRITE != 0 {
+            e.write_tag = page;
+        }
+    }
+
     /// Revokes fast-path writes to a physical page (it now holds code).
     pub fn protect_phys_page(&mut self, phys_page: u64) {
         for set in &mut self.sets {
@@ -290,6 +302,7 @@ mod tests {
             page_size: size,
             allows: allow::READ | allow::WRITE | allow::EXEC,
             global,
+            ram: true,
         }
     }
 
