@@ -66,7 +66,7 @@ pub struct PhysMemory {
 impl PhysMemory {
     /// Reserves `ram_size` bytes of zeroed RAM and an all-ones ROM.
     pub fn new(ram_size: u64) -> Result<Self, MemoryError> {
-        if ram_size == 0 || ram_size % PAGE_SIZE != 0 || ram_size > (1 << 40) {
+        if ram_size == 0 || !ram_size.is_multiple_of(PAGE_SIZE) || ram_size > (1 << 40) {
             return Err(MemoryError::BadRamSize(ram_size));
         }
         let ram = MmapMut::map_anon(ram_size as usize).map_err(|source| MemoryError::Map {
@@ -178,6 +178,18 @@ impl PhysMemory {
         }
     }
 
+    /// The bytes from `addr` to the end of its page, for RAM and ROM;
+    /// `None` for MMIO. The decoder reads code through this.
+    pub fn page_tail(&self, addr: u64) -> Option<&[u8]> {
+        let off = (addr & (PAGE_SIZE - 1)) as usize;
+        let page = match self.region(addr) {
+            Region::Ram(p) => &self.ram[p..p + PAGE_SIZE as usize],
+            Region::Rom(p) => &self.rom[p..p + PAGE_SIZE as usize],
+            Region::Mmio => return None,
+        };
+        Some(&page[off..])
+    }
+
     /// Whether the RAM page containing `addr` holds decoded code.
     #[inline]
     pub fn is_code_page(&self, addr: u64) -> bool {
@@ -233,6 +245,14 @@ mod tests {
         mem.load_rom(&[0x90; ROM_SIZE]).unwrap();
         assert!(mem.write_u8(0xF0000, 0x12));
         assert_eq!(mem.read_u8(0xF0000), Some(0x90));
+    }
+
+    #[test]
+    fn page_tail_runs_to_the_end_of_the_page() {
+        let mut mem = PhysMemory::new(1 << 20).unwrap();
+        mem.write_u8(0x2FFF, 0xAB);
+        assert_eq!(mem.page_tail(0x2FFE), Some(&[0, 0xAB][..]));
+        assert_eq!(mem.page_tail(0xB8000), None);
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
+/// Page tables in guest memory and paging state for MMU tests.
+pub mod paging;
+
 pub use emulator;
 pub use iced_x86;
 

@@ -12,8 +12,9 @@
 //! because iced-x86 resolves branch targets and RIP-relative addresses
 //! against it. A page holding blocks is marked in the code bitmap, which
 //! forces writes to it through the slow path (`access.rs`), where they drop
-//! every block of the page: self-modifying code, and code written through
-//! another virtual alias, both see the new bytes.
+//! every block whose bytes they overlap: self-modifying code, and code
+//! written through another virtual alias, both see the new bytes, while
+//! data sharing the page with code costs a slow-path write but no decode.
 //!
 //! An instruction that straddles a page boundary is decoded afresh each
 //! time it runs, from bytes fetched through both translations, and never
@@ -157,6 +158,8 @@ impl Insn {
 pub struct Block {
     pub insns: Box<[Insn]>,
     key: Key,
+    /// Bytes the instructions occupy from `key.phys` (within one page).
+    len: u64,
     /// The blocks that followed this one last time, by RIP: a chained exit
     /// skips the fetch translation and the cache lookup. A link is trusted
     /// only while `BlockCache::generation` still equals `link_gen`.
@@ -262,20 +265,50 @@ impl BlockCache {
 
     /// Drops every block that starts in the physical page `page`.
     pub fn invalidate_page(&mut self, page: u64) {
-        if let Some(keys) = self.by_page.remove(&page) {
-            self.invalidations += 1;
-            self.generation += 1;
-            for k in keys {
-                let s = slot(k.phys);
-                // SAFETY: see `lookup`.
-                if !self.fast[s].is_null() && unsafe { (*self.fast[s]).key } == k {
-                    self.fast[s] = std::ptr::null();
-                }
-                if let Some(b) = self.map.remove(&k) {
-                    self.graveyard.push(b);
-                }
+        self.invalidate_range(page, PAGE_SIZE);
+    }
+
+    /// Drops every block whose bytes overlap `phys .. phys + len` (one
+    /// page at most). Writes to data that merely shares a page with code
+    /// (a real-mode stack below the boot sector, variables next to code)
+    /// keep the page's blocks. Returns (whether a block was dropped,
+    /// whether the page now holds none).
+    pub fn invalidate_range(&mut self, phys: u64, len: u64) -> (bool, bool) {
+        let page = phys & !(PAGE_SIZE - 1);
+        let end = phys + len;
+        let Some(keys) = self.by_page.get_mut(&page) else {
+            return (false, true);
+        };
+        let map = &self.map;
+        let mut dropped = Vec::new();
+        keys.retain(|k| {
+            let overlaps = map
+                .get(k)
+                .is_none_or(|b| k.phys < end && phys < k.phys + b.len);
+            if overlaps {
+                dropped.push(*k);
+            }
+            !overlaps
+        });
+        let empty = keys.is_empty();
+        if empty {
+            self.by_page.remove(&page);
+        }
+        for k in &dropped {
+            let s = slot(k.phys);
+            // SAFETY: see `lookup`.
+            if !self.fast[s].is_null() && unsafe { (*self.fast[s]).key } == *k {
+                self.fast[s] = std::ptr::null();
+            }
+            if let Some(b) = self.map.remove(k) {
+                self.graveyard.push(b);
             }
         }
+        if !dropped.is_empty() {
+            self.invalidations += 1;
+            self.generation += 1;
+        }
+        (!dropped.is_empty(), empty)
     }
 }
 
@@ -344,8 +377,7 @@ impl Cpu {
     /// dropped, or the TLB was flushed (translations may have changed).
     #[inline(always)]
     fn link_generation(&self) -> u64 {
-        let t = &self.tlb.stats;
-        self.blocks.generation + t.flush_cr3 + t.flush_invlpg + t.flush_all
+        self.blocks.generation + self.tlb.generation()
     }
 
     /// Remembers that `next` followed `prev`.
@@ -478,8 +510,13 @@ impl Cpu {
     fn decode_block(&mut self, key: Key, lin: u64) -> Result<*const Block, Exception> {
         let in_page = (PAGE_SIZE - (key.phys & (PAGE_SIZE - 1))) as usize;
         let mut bytes = [0u8; PAGE_SIZE as usize + 16];
-        for (i, b) in bytes[..in_page].iter_mut().enumerate() {
-            *b = self.read_phys_sized(key.phys + i as u64, 1) as u8;
+        match self.mem.page_tail(key.phys) {
+            Some(tail) => bytes[..in_page].copy_from_slice(tail),
+            None => {
+                for (i, b) in bytes[..in_page].iter_mut().enumerate() {
+                    *b = self.read_phys_sized(key.phys + i as u64, 1) as u8;
+                }
+            }
         }
         let mut decoder = Decoder::with_ip(key.bitness, &bytes[..in_page], key.rip, DecoderOptions::NONE);
         let mut insns = Vec::new();
@@ -509,6 +546,7 @@ impl Cpu {
             insns.push(Insn::new(d.decode(), key.bitness));
         }
         let block = Box::new(Block {
+            len: insns.iter().map(|i| i.len() as u64).sum(),
             insns: insns.into_boxed_slice(),
             key,
             links: Default::default(),

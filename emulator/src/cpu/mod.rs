@@ -58,6 +58,8 @@ pub struct Cpu {
     pub cr8: u64,
     pub dr: [u64; 8],
     pub efer: u64,
+    /// PAE paging's PDPTE registers (SDM 4.4.1), loaded by `load_pdptes`.
+    pub pdptes: [u64; 4],
     pub msrs: Msrs,
     pub xmm: [u128; 16],
     pub mxcsr: u32,
@@ -104,6 +106,7 @@ impl Cpu {
             cr8: 0,
             dr: [0; 8],
             efer: 0,
+            pdptes: [0; 4],
             msrs: Msrs::default(),
             xmm: [0; 16],
             mxcsr: MXCSR_DEFAULT,
@@ -158,6 +161,7 @@ impl Cpu {
         self.cr8 = 0;
         self.dr = [0, 0, 0, 0, 0, 0, 0xFFFF_0FF0, 0x400];
         self.efer = 0;
+        self.pdptes = [0; 4];
         self.msrs = Msrs {
             pat: 0x0007_0406_0007_0406,
             apic_base: 0xFEE0_0900,
@@ -211,6 +215,7 @@ impl Cpu {
             cr3: self.cr3,
             cr4: self.cr4,
             efer: self.efer,
+            pdptes: self.pdptes,
         }
     }
 

@@ -4,13 +4,15 @@
 //!   SDM's permission rules and accessed/dirty updates.
 //! - `tlb`: the software TLB the CPU's memory fast path consults first.
 //!
-//! Segmentation (logical to linear) lives with the CPU, in `cpu::access`.
+//! Segmentation (logical to linear), the fast and slow access paths, and
+//! the CPU-side MMU controls (`load_pdptes`, `paging_control_changed`,
+//! `set_a20`) live with the CPU, in `cpu::access`.
 
 pub mod tlb;
 pub mod walk;
 
-pub use tlb::{Tlb, TlbStats};
-pub use walk::{walk, PagingRegs, Translation};
+pub use tlb::{FlushCause, Tlb, TlbStats};
+pub use walk::{walk, Effects, PagingMode, PagingRegs, Translation};
 
 /// What an access wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
