@@ -91,9 +91,16 @@ impl Cpu {
         let entry = self.read_sys::<4>(self.idtr.base.wrapping_add(off) & 0xFFFF_FFFF)?;
         let flags = self.flags.get();
         let cs = self.seg[SegReg::Cs as usize].selector;
-        self.push_sized(2, flags)?;
-        self.push_sized(2, cs as u64)?;
-        self.push_sized(2, self.rip & 0xFFFF)?;
+        let old_sp = self.gpr[4];
+        let pushed = (|| {
+            self.push_sized(2, flags)?;
+            self.push_sized(2, cs as u64)?;
+            self.push_sized(2, self.rip & 0xFFFF)
+        })();
+        if let Err(e) = pushed {
+            self.gpr[4] = old_sp;
+            return Err(e);
+        }
         self.flags.assign(rflags::IF | rflags::TF | rflags::AC, false);
         let sel = (entry >> 16) as u16;
         let cs = &mut self.seg[SegReg::Cs as usize];
@@ -178,40 +185,31 @@ impl Cpu {
         let old_cs = self.seg[SegReg::Cs as usize].selector;
         let old_ss = self.seg[SegReg::Ss as usize];
         let old_rsp = self.gpr[4];
+        let from_v86 = self.mode == Mode::Virtual8086;
+        if from_v86 && (new_cpl != 0 || !gate32) {
+            // Virtual-8086 mode interrupts go to a 32-bit ring-0 handler
+            // (SDM Vol. 3A, 20.3.1.1).
+            return Err(Exception::GeneralProtection(cs.selector & !3));
+        }
         if new_cpl < self.cpl {
-            // Inner-privilege stack from the TSS (32-bit: ESPn at 4+8n,
-            // SSn at 8+8n; 16-bit: SPn at 2+4n, SSn at 4+4n).
-            let tss32 = matches!(self.tr.system_type(), 0x9 | 0xB);
-            let (sp_off, ss_off, sp_size) = if tss32 {
-                (4 + 8 * new_cpl as u64, 8 + 8 * new_cpl as u64, 4)
-            } else {
-                (2 + 4 * new_cpl as u64, 4 + 4 * new_cpl as u64, 2)
-            };
-            let ts = Exception::InvalidTss(self.tr.selector & !3);
-            if ss_off + 1 > self.tr.limit as u64 {
-                return Err(ts);
-            }
-            let new_sp = if sp_size == 4 {
-                self.read_sys::<4>(self.tr.base + sp_off)?
-            } else {
-                self.read_sys::<2>(self.tr.base + sp_off)?
-            };
-            let new_ss_sel = Selector(self.read_sys::<2>(self.tr.base + ss_off)? as u16);
-            let ss_err = Exception::InvalidTss(new_ss_sel.error_code() | Self::ext(src));
-            if new_ss_sel.is_null() {
-                return Err(ss_err);
-            }
-            let d = self.read_descriptor(new_ss_sel).map_err(|_| ss_err)?;
-            let ss = Segment::from_descriptor(new_ss_sel.0, d);
-            if new_ss_sel.rpl() != new_cpl || ss.dpl() != new_cpl || !ss.writable() {
-                return Err(ss_err);
-            }
-            if !ss.present() {
-                return Err(Exception::StackFault(new_ss_sel.error_code() | Self::ext(src)));
-            }
+            let ext = Self::ext(src);
+            let (ss, new_sp) = self.tss_stack(new_cpl).map_err(|e| match e {
+                Exception::InvalidTss(sel) => Exception::InvalidTss(sel | ext),
+                Exception::StackFault(sel) => Exception::StackFault(sel | ext),
+                other => other,
+            })?;
+            let old_cpl = self.cpl;
+            let segs = [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es].map(|s| self.seg[s as usize].selector);
             self.seg[SegReg::Ss as usize] = ss;
             self.gpr[4] = new_sp;
+            // The new stack is written at the handler's privilege level.
+            self.cpl = new_cpl;
             let pushed = (|| {
+                if from_v86 {
+                    for sel in segs {
+                        self.push_sized(size, sel as u64)?;
+                    }
+                }
                 self.push_sized(size, old_ss.selector as u64)?;
                 self.push_sized(size, old_rsp)?;
                 self.push_sized(size, old_flags)?;
@@ -225,7 +223,13 @@ impl Cpu {
             if let Err(e) = pushed {
                 self.seg[SegReg::Ss as usize] = old_ss;
                 self.gpr[4] = old_rsp;
+                self.cpl = old_cpl;
                 return Err(e);
+            }
+            if from_v86 {
+                for s in [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es] {
+                    self.seg[s as usize] = Segment::default();
+                }
             }
         } else {
             let pushed = (|| {
@@ -268,7 +272,7 @@ impl Cpu {
         let mut rsp = old_rsp;
         if let Some(off) = stack_off {
             if off + 7 > self.tr.limit as u64 {
-                return Err(Exception::InvalidTss(self.tr.selector & !3));
+                return Err(Exception::InvalidTss((self.tr.selector & !3) | Self::ext(src)));
             }
             rsp = self.read_sys::<8>(self.tr.base + off)?;
             if !super::access::is_canonical(rsp) {
