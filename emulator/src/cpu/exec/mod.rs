@@ -37,9 +37,11 @@ pub fn resolve(i: &Instruction) -> Handler {
         return undefined;
     }
     // `far` precedes `control`, which would take far JMP/CALL m16:xx for
-    // near indirect ones.
+    // near indirect ones; `system` precedes `data`, which would take MOV
+    // to memory from a segment register for a plain MOV.
     let families: [fn(&Instruction) -> Option<Handler>; 13] = [
         far::resolve,
+        system::resolve,
         alu::resolve,
         data::resolve,
         control::resolve,
@@ -48,7 +50,6 @@ pub fn resolve(i: &Instruction) -> Handler {
         bits::resolve,
         muldiv::resolve,
         string::resolve,
-        system::resolve,
         io::resolve,
         sse::resolve,
         x87::resolve,
