@@ -4,6 +4,8 @@
 pub use emulator;
 pub use iced_x86;
 
+pub mod sysenv;
+
 use emulator::bare::{self, BareMode};
 use emulator::bus::NullBus;
 use emulator::cpu::{Cpu, Stop};

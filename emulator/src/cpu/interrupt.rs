@@ -72,8 +72,19 @@ impl Cpu {
         self.deliver(vector, None, Source::Software)
     }
 
+    /// Leaves the HLT state without delivering anything, as a debugger's
+    /// "continue" does; tests use it to run on past a checkpoint HLT.
+    pub fn resume_from_halt(&mut self) {
+        self.halted = false;
+    }
+
     /// Transfers control to the handler of `vector`.
-    pub fn deliver(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    pub fn deliver(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         self.halted = false;
         self.exit_block = true;
         match self.mode {
@@ -101,7 +112,8 @@ impl Cpu {
             self.gpr[4] = old_sp;
             return Err(e);
         }
-        self.flags.assign(rflags::IF | rflags::TF | rflags::AC, false);
+        self.flags
+            .assign(rflags::IF | rflags::TF | rflags::AC, false);
         let sel = (entry >> 16) as u16;
         let cs = &mut self.seg[SegReg::Cs as usize];
         cs.selector = sel;
@@ -121,7 +133,12 @@ impl Cpu {
 
     /// Reads and checks the gate for `vector`; returns (gate low, gate high,
     /// target CS cache, new CPL).
-    fn read_gate(&mut self, vector: u8, src: Source, long: bool) -> Result<(u64, u64, Segment, u8), Exception> {
+    fn read_gate(
+        &mut self,
+        vector: u8,
+        src: Source,
+        long: bool,
+    ) -> Result<(u64, u64, Segment, u8), Exception> {
         let width = if long { 16 } else { 8 };
         let off = vector as u64 * width;
         let gp_idt = Exception::GeneralProtection(Self::idt_error(vector, src));
@@ -171,7 +188,12 @@ impl Cpu {
         Ok((lo, hi, cs, new_cpl))
     }
 
-    fn deliver_protected(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    fn deliver_protected(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         let (lo, _, cs, new_cpl) = self.read_gate(vector, src, false)?;
         let ty = ((lo >> 40) & 0xF) as u8;
         let gate32 = ty & 8 != 0;
@@ -199,7 +221,8 @@ impl Cpu {
                 other => other,
             })?;
             let old_cpl = self.cpl;
-            let segs = [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es].map(|s| self.seg[s as usize].selector);
+            let segs = [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es]
+                .map(|s| self.seg[s as usize].selector);
             self.seg[SegReg::Ss as usize] = ss;
             self.gpr[4] = new_sp;
             // The new stack is written at the handler's privilege level.
@@ -250,7 +273,12 @@ impl Cpu {
         Ok(())
     }
 
-    fn deliver_long(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    fn deliver_long(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         let (lo, hi, cs, new_cpl) = self.read_gate(vector, src, true)?;
         let offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF_0000) | (hi << 32);
         if !super::access::is_canonical(offset) {
@@ -272,7 +300,9 @@ impl Cpu {
         let mut rsp = old_rsp;
         if let Some(off) = stack_off {
             if off + 7 > self.tr.limit as u64 {
-                return Err(Exception::InvalidTss((self.tr.selector & !3) | Self::ext(src)));
+                return Err(Exception::InvalidTss(
+                    (self.tr.selector & !3) | Self::ext(src),
+                ));
             }
             rsp = self.read_sys::<8>(self.tr.base + off)?;
             if !super::access::is_canonical(rsp) {
@@ -280,7 +310,13 @@ impl Cpu {
             }
         }
         rsp &= !0xF;
-        let mut frame = vec![old_ss.selector as u64, old_rsp, old_flags, old_cs as u64, self.rip];
+        let mut frame = vec![
+            old_ss.selector as u64,
+            old_rsp,
+            old_flags,
+            old_cs as u64,
+            self.rip,
+        ];
         if let Some(code) = error {
             frame.push(code as u64);
         }

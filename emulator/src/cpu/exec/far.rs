@@ -1,5 +1,5 @@
 //! Far control transfers and software interrupts: far JMP, far CALL, far
-//! RET, INT n, INT3, INTO, INT1 and IRET (SDM Vol. 2, the pseudocode of
+//! RET, INT n, INT3, INTO, BOUND, INT1 and IRET (SDM Vol. 2, the pseudocode of
 //! each; Vol. 3A, 5.8 for call gates and privilege changes, 6.12-6.14 for
 //! IRET's frame).
 //!
@@ -49,6 +49,8 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         Int_imm8 => int_n,
         Int3 => int3,
         Into => into,
+        Bound_r16_m1616 => bound::<2>,
+        Bound_r32_m3232 => bound::<4>,
         Int1 => int1,
         Iretw => iret::<2>,
         Iretd => iret::<4>,
@@ -104,6 +106,21 @@ fn into(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
     } else {
         Ok(())
     }
+}
+
+/// BOUND r, m: #BR (a fault) unless lower <= r <= upper, compared as
+/// signed N-byte values; the bounds pair sits at m.
+fn bound<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+    let shift = 64 - 8 * N as u32;
+    let signed = |v: u64| ((v << shift) as i64) >> shift;
+    let a = cpu.ea(insn);
+    let lower = signed(cpu.read::<N>(insn.seg, a)?);
+    let upper = signed(cpu.read::<N>(insn.seg, a.wrapping_add(N as u64) & insn.addr_mask)?);
+    let index = signed(cpu.reg::<N>(insn.op0_register()));
+    if index < lower || index > upper {
+        return Err(Exception::BoundRange);
+    }
+    Ok(())
 }
 
 /// INT1 (ICEBP): a #DB trap delivered like a hardware exception, without
@@ -182,7 +199,13 @@ impl Cpu {
 
     /// Makes `cache` (from `desc`, named by `sel`) the code segment at `cpl`
     /// with RIP = `offset`, marking the descriptor accessed.
-    fn enter_code(&mut self, sel: Selector, desc: u64, cpl: u8, offset: u64) -> Result<(), Exception> {
+    fn enter_code(
+        &mut self,
+        sel: Selector,
+        desc: u64,
+        cpl: u8,
+        offset: u64,
+    ) -> Result<(), Exception> {
         let desc = self.mark_accessed(sel, desc)?;
         self.set_cs(Segment::from_descriptor(sel.0, desc), cpl);
         self.rip = offset;
@@ -190,7 +213,13 @@ impl Cpu {
     }
 
     /// Far JMP or CALL to `sel:offset` with operand size `size`.
-    pub fn far_transfer(&mut self, call: bool, sel: u16, offset: u64, size: u8) -> Result<(), Exception> {
+    pub fn far_transfer(
+        &mut self,
+        call: bool,
+        sel: u16,
+        offset: u64,
+        size: u8,
+    ) -> Result<(), Exception> {
         let offset = offset & size_mask(size);
         self.exit_block = true;
         if !self.mode.is_protected() {
@@ -219,7 +248,9 @@ impl Cpu {
         }
         let long = self.efer & efer::LMA != 0;
         match target.system_type() {
-            sys_type::CALL_GATE32 => self.through_call_gate(call, s, desc, if long { 8 } else { 4 }),
+            sys_type::CALL_GATE32 => {
+                self.through_call_gate(call, s, desc, if long { 8 } else { 4 })
+            }
             sys_type::CALL_GATE16 if !long => self.through_call_gate(call, s, desc, 2),
             // Hardware task switching is not implemented (see module docs).
             sys_type::TASK_GATE | sys_type::TSS16_AVAIL | sys_type::TSS32_AVAIL => Err(gp),
@@ -227,7 +258,13 @@ impl Cpu {
         }
     }
 
-    fn far_transfer_real(&mut self, call: bool, sel: u16, offset: u64, size: u8) -> Result<(), Exception> {
+    fn far_transfer_real(
+        &mut self,
+        call: bool,
+        sel: u16,
+        offset: u64,
+        size: u8,
+    ) -> Result<(), Exception> {
         if offset > self.seg[SegReg::Cs as usize].limit as u64 {
             return Err(Exception::GeneralProtection(0));
         }
@@ -278,7 +315,13 @@ impl Cpu {
 
     /// A far JMP or CALL through a call gate; `gate_size` is 2, 4 (legacy
     /// 16/32-bit gates) or 8 (long-mode gate).
-    fn through_call_gate(&mut self, call: bool, gs: Selector, lo: u64, gate_size: u8) -> Result<(), Exception> {
+    fn through_call_gate(
+        &mut self,
+        call: bool,
+        gs: Selector,
+        lo: u64,
+        gate_size: u8,
+    ) -> Result<(), Exception> {
         let gate = Segment::from_descriptor(gs.0, lo);
         let gp_gate = Exception::GeneralProtection(gs.error_code());
         if gate.dpl() < self.cpl || gs.rpl() > gate.dpl() {
@@ -443,7 +486,12 @@ impl Cpu {
     /// Checks the SS a return to an outer level (or IRET in 64-bit mode)
     /// loads. A null SS is allowed only when returning to 64-bit code at
     /// RPL < 3.
-    fn return_stack_segment(&mut self, sel: Selector, rpl: u8, to_64: bool) -> Result<Segment, Exception> {
+    fn return_stack_segment(
+        &mut self,
+        sel: Selector,
+        rpl: u8,
+        to_64: bool,
+    ) -> Result<Segment, Exception> {
         if sel.is_null() {
             if to_64 && rpl < 3 && sel.rpl() == rpl {
                 return Ok(null_ss(rpl));

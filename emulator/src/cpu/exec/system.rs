@@ -30,7 +30,8 @@ use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 pub fn resolve(i: &Instruction) -> Option<Handler> {
     use Mnemonic as M;
-    let sreg_op = |n: u32| i.op_kind(n) == OpKind::Register && i.op_register(n).is_segment_register();
+    let sreg_op =
+        |n: u32| i.op_kind(n) == OpKind::Register && i.op_register(n).is_segment_register();
     let stack = i.stack_pointer_increment().unsigned_abs();
     Some(match i.mnemonic() {
         M::Hlt => hlt,
@@ -42,7 +43,9 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         M::Mov if sreg_op(1) => mov_from_sreg,
         M::Push if sreg_op(0) => sized!(stack, push_sreg)?,
         M::Pop if sreg_op(0) => sized!(stack, pop_sreg)?,
-        M::Lds | M::Les | M::Lfs | M::Lgs | M::Lss => sized!(super::operand_size(i, 0), load_far_pointer)?,
+        M::Lds | M::Les | M::Lfs | M::Lgs | M::Lss => {
+            sized!(super::operand_size(i, 0), load_far_pointer)?
+        }
         M::Mov if i.op0_kind() == OpKind::Register && i.op0_register().is_cr() => mov_to_cr,
         M::Mov if i.op1_kind() == OpKind::Register && i.op1_register().is_cr() => mov_from_cr,
         M::Mov if i.op0_kind() == OpKind::Register && i.op0_register().is_dr() => mov_to_dr,
@@ -362,6 +365,15 @@ impl Cpu {
         }
         self.cr0 = v;
         self.efer = new_efer;
+        if v & cr0::PE != 0 && old & cr0::PE == 0 {
+            // The real-mode CS cache stays in use until the far jump that
+            // follows; it is executable whatever type bits it was built with.
+            let cs = &mut self.seg[SegReg::Cs as usize];
+            if !cs.is_code() {
+                cs.attr =
+                    (cs.attr & !attr::TYPE) | attr::S | attr::CODE | attr::RW | attr::ACCESSED;
+            }
+        }
         if (old ^ v) & (cr0::PG | cr0::WP | cr0::PE) != 0 {
             self.tlb.flush_all();
         }
@@ -620,7 +632,11 @@ impl Cpu {
     /// The descriptor `sel` names if the query may see it (valid type for
     /// the query, and DPL >= max(CPL, RPL) unless conforming code), else
     /// None. Table-limit and null-selector misses are None too.
-    fn query_descriptor(&mut self, sel: Selector, q: Query) -> Result<Option<(u64, Segment)>, Exception> {
+    fn query_descriptor(
+        &mut self,
+        sel: Selector,
+        q: Query,
+    ) -> Result<Option<(u64, Segment)>, Exception> {
         if sel.is_null() {
             return Ok(None);
         }
@@ -658,7 +674,8 @@ fn lar(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     require_protected(cpu)?;
     let sel = Selector(read_word(cpu, insn, 1)?);
     let found = cpu.query_descriptor(sel, Query::Lar)?;
-    cpu.flags.set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
+    cpu.flags
+        .set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
     if let Some((desc, _)) = found {
         let dst = insn.op0_register();
         let rights = (desc >> 32) & if dst.size() == 2 { 0xFF00 } else { 0x00F0_FF00 };
@@ -672,7 +689,8 @@ fn lsl(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     require_protected(cpu)?;
     let sel = Selector(read_word(cpu, insn, 1)?);
     let found = cpu.query_descriptor(sel, Query::Lsl)?;
-    cpu.flags.set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
+    cpu.flags
+        .set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
     if let Some((_, seg)) = found {
         let dst = insn.op0_register();
         cpu.set_reg_any(dst, seg.limit as u64 & size_mask(dst.size() as u8));
@@ -686,7 +704,8 @@ fn verify<const WRITE: bool>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception
     let sel = Selector(read_word(cpu, insn, 0)?);
     let q = if WRITE { Query::Verw } else { Query::Verr };
     let ok = cpu.query_descriptor(sel, q)?.is_some();
-    cpu.flags.set_status(rflags::ZF, if ok { rflags::ZF } else { 0 });
+    cpu.flags
+        .set_status(rflags::ZF, if ok { rflags::ZF } else { 0 });
     Ok(())
 }
 
@@ -781,11 +800,30 @@ fn le32(b: &[u8]) -> u32 {
 pub fn cpuid_leaf(leaf: u32, _subleaf: u32) -> [u32; 4] {
     use feature::*;
     match leaf {
-        0 => [MAX_BASIC_LEAF, le32(&VENDOR[0..4]), le32(&VENDOR[8..12]), le32(&VENDOR[4..8])],
+        0 => [
+            MAX_BASIC_LEAF,
+            le32(&VENDOR[0..4]),
+            le32(&VENDOR[8..12]),
+            le32(&VENDOR[4..8]),
+        ],
         1 => {
             // EBX: CLFLUSH line size 8 * 8 = 64 bytes, one logical CPU.
             let ebx = (1 << 16) | (8 << 8);
-            let edx = FPU | DE | PSE | TSC | MSR | PAE | CX8 | PGE | CMOV | PAT | PSE36 | CLFSH | FXSR | SSE | SSE2;
+            let edx = FPU
+                | DE
+                | PSE
+                | TSC
+                | MSR
+                | PAE
+                | CX8
+                | PGE
+                | CMOV
+                | PAT
+                | PSE36
+                | CLFSH
+                | FXSR
+                | SSE
+                | SSE2;
             [SIGNATURE, ebx, CX16, edx]
         }
         0x8000_0000 => [MAX_EXTENDED_LEAF, 0, 0, 0],
@@ -793,7 +831,12 @@ pub fn cpuid_leaf(leaf: u32, _subleaf: u32) -> [u32; 4] {
         0x8000_0002..=0x8000_0004 => {
             let at = (leaf - 0x8000_0002) as usize * 16;
             let b = &BRAND[at..at + 16];
-            [le32(&b[0..4]), le32(&b[4..8]), le32(&b[8..12]), le32(&b[12..16])]
+            [
+                le32(&b[0..4]),
+                le32(&b[4..8]),
+                le32(&b[8..12]),
+                le32(&b[12..16]),
+            ]
         }
         0x8000_0008 => [(LINEAR_ADDR_BITS << 8) | PHYS_ADDR_BITS, 0, 0, 0],
         2..=MAX_BASIC_LEAF | 0x8000_0005..=MAX_EXTENDED_LEAF => [0; 4],
@@ -841,7 +884,9 @@ fn rdtsc<const AUX: bool>(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
 
 /// Memory types PAT entries may hold (UC, WC, WT, WP, WB, UC-).
 fn valid_pat(v: u64) -> bool {
-    v.to_le_bytes().iter().all(|&t| matches!(t, 0 | 1 | 4 | 5 | 6 | 7))
+    v.to_le_bytes()
+        .iter()
+        .all(|&t| matches!(t, 0 | 1 | 4 | 5 | 6 | 7))
 }
 
 impl Cpu {
@@ -874,7 +919,13 @@ impl Cpu {
     /// WRMSR: checks each MSR's reserved bits and canonical addresses.
     pub fn write_msr(&mut self, index: u32, v: u64) -> Result<(), Exception> {
         let gp = Err(Exception::GeneralProtection(0));
-        let canonical = |v: u64| if is_canonical(v) { Ok(v) } else { Err(Exception::GeneralProtection(0)) };
+        let canonical = |v: u64| {
+            if is_canonical(v) {
+                Ok(v)
+            } else {
+                Err(Exception::GeneralProtection(0))
+            }
+        };
         match index {
             msr::TSC => self.msrs.tsc_offset = v.wrapping_sub(self.instret),
             msr::APIC_BASE => self.msrs.apic_base = v,
@@ -952,7 +1003,13 @@ fn flat_stack(selector: u16, dpl: u8) -> Segment {
         selector,
         base: 0,
         limit: 0xFFFF_FFFF,
-        attr: attr::PRESENT | attr::S | attr::RW | attr::ACCESSED | attr::G | attr::DB | ((dpl as u16) << attr::DPL_SHIFT),
+        attr: attr::PRESENT
+            | attr::S
+            | attr::RW
+            | attr::ACCESSED
+            | attr::G
+            | attr::DB
+            | ((dpl as u16) << attr::DPL_SHIFT),
     }
 }
 
