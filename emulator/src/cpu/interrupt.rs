@@ -178,7 +178,7 @@ impl Cpu {
             .read_descriptor(sel)
             .map_err(|_| Exception::GeneralProtection(sel.error_code() | ext))?;
         let cs = Segment::from_descriptor(sel.0, desc);
-        if !cs.is_code() || cs.dpl() > self.cpl || (long && !(cs.long() && !cs.big())) {
+        if !cs.is_code() || cs.dpl() > self.cpl || (long && !cs.is_64bit_code()) {
             return Err(Exception::GeneralProtection(sel.error_code() | ext));
         }
         if !cs.present() {

@@ -352,7 +352,7 @@ impl Cpu {
         if !call && !cs.conforming() && cs.dpl() != self.cpl {
             return Err(gp_cs);
         }
-        if gate_size == 8 && !(cs.long() && !cs.big()) {
+        if gate_size == 8 && !cs.is_64bit_code() {
             return Err(gp_cs);
         }
         if !cs.present() {
@@ -679,5 +679,33 @@ impl Cpu {
         self.nmi_blocked = false;
         self.update_mode();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bare::{self, BareMode};
+    use crate::bus::NullBus;
+    use crate::cpu::{Cpu, Stop};
+    use crate::memory::PhysMemory;
+
+    fn cpu_running(mode: BareMode, code: &[u8]) -> Cpu {
+        let mut cpu = Cpu::new(PhysMemory::new(1 << 21).unwrap(), Box::new(NullBus));
+        bare::setup(&mut cpu, mode, 0x1000, 0x8000);
+        cpu.write_phys(0x1000, code);
+        cpu
+    }
+
+    #[test]
+    fn iret_unblocks_nmis() {
+        // pushf; push cs; push 0x1006; iret; (0x1006:) hlt
+        let mut cpu = cpu_running(BareMode::Real, &[0x9C, 0x0E, 0x68, 0x06, 0x10, 0xCF, 0xF4]);
+        cpu.nmi_blocked = true;
+
+        let stop = cpu.run(10);
+
+        assert_eq!(stop, Stop::Halted);
+        assert_eq!(cpu.rip, 0x1007);
+        assert!(!cpu.nmi_blocked);
     }
 }

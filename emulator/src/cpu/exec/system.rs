@@ -1098,3 +1098,48 @@ mod tests {
         assert!(!valid_pat(0x0007_0406_0007_0402));
     }
 }
+
+#[cfg(test)]
+mod shadow_tests {
+    use crate::bare::{self, BareMode};
+    use crate::bus::NullBus;
+    use crate::cpu::state::rflags;
+    use crate::cpu::Cpu;
+    use crate::memory::PhysMemory;
+
+    fn cpu_running(code: &[u8]) -> Cpu {
+        let mut cpu = Cpu::new(PhysMemory::new(1 << 21).unwrap(), Box::new(NullBus));
+        bare::setup(&mut cpu, BareMode::Real, 0x1000, 0x8000);
+        cpu.write_phys(0x1000, code);
+        cpu
+    }
+
+    #[test]
+    fn sti_with_if_clear_inhibits_interrupts_for_one_instruction() {
+        let mut cpu = cpu_running(&[0xFB, 0xF4]); // sti; hlt
+
+        cpu.run(1);
+
+        assert!(cpu.flags.test(rflags::IF));
+        assert!(cpu.interrupt_shadow);
+    }
+
+    #[test]
+    fn sti_with_if_already_set_opens_no_shadow() {
+        let mut cpu = cpu_running(&[0xFB, 0xF4]);
+        cpu.flags.set(rflags::IF | rflags::FIXED1);
+
+        cpu.run(1);
+
+        assert!(!cpu.interrupt_shadow);
+    }
+
+    #[test]
+    fn mov_ss_inhibits_interrupts_for_one_instruction() {
+        let mut cpu = cpu_running(&[0x8E, 0xD0, 0xF4]); // mov ss, ax; hlt
+
+        cpu.run(1);
+
+        assert!(cpu.interrupt_shadow);
+    }
+}
