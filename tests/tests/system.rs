@@ -958,3 +958,130 @@ fn hlt_with_if_clear_and_nothing_pending_stops_the_cpu() {
 
     assert_eq!(stop, Stop::Halted);
 }
+
+/// Ring 3 in long mode calls through a 64-bit call gate (16 bytes at
+/// GATE) to ring-0 code, which stops at a checkpoint, then returns with
+/// RETFQ.
+fn long_call_gate_vm() -> Vm {
+    let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
+    place(&mut vm, 64, USER_CODE, |a| {
+        a.call(tword_ptr(0x2000))?;
+        a.hlt()
+    });
+    place(&mut vm, 64, TARGET, |a| {
+        a.hlt()?;
+        a.db(&[0x48, 0xCB]) // retfq
+    });
+    vm.cpu.write_phys(0x2008, &(GATE | 3).to_le_bytes());
+    let [lo, hi] = gate64(TARGET, sel::CODE64, 0xC, 3, 0);
+    set_gdt_entry(&mut vm, GATE, lo);
+    set_gdt_entry(&mut vm, GATE + 8, hi);
+    vm
+}
+
+fn long_call_len() -> u64 {
+    assemble(64, USER_CODE, |a| a.call(tword_ptr(0x2000))).len() as u64
+}
+
+#[test]
+fn long_mode_call_gate_to_ring0_pushes_ss_rsp_cs_rip_on_rsp0() {
+    let mut vm = long_call_gate_vm();
+
+    vm.run_to_hlt(30);
+
+    assert_eq!(vm.cpu.rip, TARGET + 1);
+    assert_eq!(vm.cpu.cpl, 0);
+    assert_eq!(vm.cpu.segment(SegReg::Ss).selector, 0, "null SS");
+    assert_eq!(vm.cpu.gpr[4], KERNEL_STACK - 32);
+    assert_eq!(stack_u64(&vm, 0), USER_CODE + long_call_len());
+    assert_eq!(stack_u64(&vm, 1), sel::USER_CODE64 as u64);
+    assert_eq!(stack_u64(&vm, 2), USER_STACK);
+    assert_eq!(stack_u64(&vm, 3), sel::USER_DATA as u64);
+}
+
+#[test]
+fn retfq_to_ring3_restores_the_user_stack() {
+    let mut vm = long_call_gate_vm();
+    vm.run_to_hlt(30);
+
+    resume(&mut vm);
+    vm.run_to_hlt(30);
+
+    assert_eq!(halted_vector(&vm), Some(13));
+    assert_eq!(stack_u64(&vm, 1), USER_CODE + long_call_len());
+    assert_eq!(stack_u64(&vm, 2), sel::USER_CODE64 as u64);
+    assert_eq!(stack_u64(&vm, 4), USER_STACK);
+}
+
+// ---------------------------------------------------------------------
+// Virtual-8086 mode
+// ---------------------------------------------------------------------
+
+const V86_CODE: u64 = 0x5000;
+
+/// IRETD from ring 0 with VM set in the frame: enters virtual-8086 mode
+/// at 0000:5000 with SS:SP = 0000:6000 and DS = 0x100.
+fn v86_vm(iopl: u64, v86: Program) -> Vm {
+    // The frame: GS, FS, DS, ES, SS, ESP, then EFLAGS (VM, the chosen
+    // IOPL, reserved bit 1), CS, EIP.
+    let code = assemble(32, CODE_BASE, |a| {
+        for v in [0, 0, 0x100, 0, 0, 0x6000] {
+            a.push(v as i32)?;
+        }
+        a.push((rflags::VM | (iopl << 12) | rflags::FIXED1) as i32)?;
+        a.push(0)?;
+        a.push(V86_CODE as i32)?;
+        a.iretd()
+    });
+    let mut vm = Vm::new(BareMode::Protected32, &code);
+    install_idt(&mut vm, BareMode::Protected32);
+    place(&mut vm, 16, V86_CODE, v86);
+    set_gate32(
+        &mut vm,
+        0x30,
+        gate32(handler(0x30) as u32, sel::CODE32, INTERRUPT_GATE, 3),
+    );
+    vm
+}
+
+#[test]
+fn iretd_with_vm_set_enters_virtual_8086_mode() {
+    let mut vm = v86_vm(3, |a| {
+        a.mov(ax, ds)?;
+        a.int(0x30)
+    });
+
+    vm.run_to_hlt(30);
+
+    // The handler's frame shows the V86 state, including DS.
+    assert_eq!(halted_vector(&vm), Some(0x30));
+    assert_eq!(stack_u32(&vm, 0) as u64, V86_CODE + 4, "EIP past INT");
+    assert_eq!(stack_u32(&vm, 1), 0, "CS");
+    assert_ne!(stack_u32(&vm, 2) as u64 & rflags::VM, 0, "EFLAGS.VM");
+    assert_eq!(stack_u32(&vm, 3), 0x6000, "ESP");
+    assert_eq!(stack_u32(&vm, 6), 0x100, "DS");
+    assert_eq!(vm.cpu.gpr[0] & 0xFFFF, 0x100);
+}
+
+#[test]
+fn interrupt_from_virtual_8086_mode_switches_to_ring0_and_clears_data_segments() {
+    let mut vm = v86_vm(3, |a| a.int(0x30));
+
+    vm.run_to_hlt(30);
+
+    assert_eq!(vm.cpu.mode, Mode::Protected32);
+    assert_eq!(vm.cpu.cpl, 0);
+    assert_eq!(vm.cpu.gpr[4], KERNEL_STACK - 36);
+    assert_eq!(vm.cpu.segment(SegReg::Ds).selector, 0);
+}
+
+#[test]
+fn int_in_virtual_8086_mode_with_iopl_below_3_raises_gp0() {
+    let mut vm = v86_vm(0, |a| a.int(0x30));
+
+    vm.run_to_hlt(30);
+
+    assert_eq!(halted_vector(&vm), Some(13));
+    assert_eq!(stack_u32(&vm, 0), 0, "error code");
+    assert_eq!(stack_u32(&vm, 1) as u64, V86_CODE, "EIP of the INT");
+}
