@@ -79,7 +79,11 @@ fn long_mode_int3_pushes_a_trap_frame_with_ss_rsp() {
     assert_eq!(halted_vector(&vm), Some(3));
     assert_eq!(stack_u64(&vm, 0), CODE_BASE + 1, "RIP past INT3");
     assert_eq!(stack_u64(&vm, 1), sel::CODE64 as u64);
-    assert_eq!(stack_u64(&vm, 2) & rflags::FIXED1, rflags::FIXED1);
+    assert_eq!(
+        stack_u64(&vm, 2) & (rflags::FIXED1 | rflags::RF),
+        rflags::FIXED1,
+        "traps push RF = 0"
+    );
     assert_eq!(stack_u64(&vm, 3), STACK_TOP);
     assert_eq!(stack_u64(&vm, 4), sel::DATA32 as u64);
     assert_eq!(vm.cpu.gpr[4], STACK_TOP - 40);
@@ -96,6 +100,11 @@ fn long_mode_ud2_faults_at_the_instruction() {
 
     assert_eq!(halted_vector(&vm), Some(6));
     assert_eq!(stack_u64(&vm, 0), CODE_BASE + 1);
+    assert_ne!(stack_u64(&vm, 2) & rflags::RF, 0, "faults push RF = 1");
+    assert!(
+        !vm.cpu.flags.test(rflags::RF),
+        "the handler runs with RF = 0"
+    );
 }
 
 #[test]

@@ -1026,7 +1026,7 @@ fn v86_vm(iopl: u64, v86: Program) -> Vm {
     // IOPL, reserved bit 1), CS, EIP.
     let code = assemble(32, CODE_BASE, |a| {
         for v in [0, 0, 0x100, 0, 0, 0x6000] {
-            a.push(v as i32)?;
+            a.push(v)?;
         }
         a.push((rflags::VM | (iopl << 12) | rflags::FIXED1) as i32)?;
         a.push(0)?;

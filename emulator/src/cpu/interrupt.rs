@@ -4,7 +4,9 @@
 //!   pushed and IF, TF, AC cleared (Vol. 3A, 20.1.4).
 //! - Protected mode: 8-byte IDT gates; interrupt and trap gates, 16- or
 //!   32-bit; a switch to the inner stack from the TSS when the handler is
-//!   more privileged (6.12.1).
+//!   more privileged (6.12.1); from virtual-8086 mode the frame also
+//!   holds GS, FS, DS, ES, which are then nulled (20.3.1.1). Task gates
+//!   are not supported (no hardware task switching): they are #GP.
 //! - Long mode: 16-byte gates, always a 64-bit frame with SS:RSP, RSP
 //!   aligned to 16, and the IST stacks (6.14).
 //!
@@ -12,6 +14,7 @@
 //! benign ones are delivered in turn, two contributory ones (or a page
 //! fault then a contributory fault or page fault) become a double fault,
 //! and a fault while delivering a double fault shuts the CPU down.
+//! Fault-class exceptions push RF = 1 in the saved flags (17.3.1.1).
 
 use super::exception::{is_double_fault, Exception};
 use super::segment::Selector;
@@ -30,6 +33,15 @@ pub enum Source {
     Software,
 }
 
+/// Whether `e` is a fault (reported at the faulting instruction) rather
+/// than a trap (#DB single step, #BP, #OF) or an abort (#DF).
+fn is_fault(e: Exception) -> bool {
+    !matches!(
+        e,
+        Exception::Debug | Exception::Breakpoint | Exception::Overflow | Exception::DoubleFault
+    )
+}
+
 impl Cpu {
     /// Delivers an exception raised by an instruction (RIP already points
     /// at the faulting instruction, or past it for traps).
@@ -42,8 +54,16 @@ impl Cpu {
             if let Exception::PageFault { addr, .. } = current {
                 self.cr2 = addr;
             }
+            // Fault-class exceptions push RF = 1 so that the faulting
+            // instruction, restarted by IRET, does not hit an instruction
+            // breakpoint again (SDM Vol. 3A, 17.3.1.1).
+            let rf = self.flags.test(rflags::RF);
+            if is_fault(current) {
+                self.flags.assign(rflags::RF, true);
+            }
             let r = self.deliver(current.vector(), current.error_code(), Source::Exception);
             let Err(next) = r else { return };
+            self.flags.assign(rflags::RF, rf);
             if current == Exception::DoubleFault {
                 break;
             }
@@ -113,7 +133,7 @@ impl Cpu {
             return Err(e);
         }
         self.flags
-            .assign(rflags::IF | rflags::TF | rflags::AC, false);
+            .assign(rflags::IF | rflags::TF | rflags::AC | rflags::RF, false);
         let sel = (entry >> 16) as u16;
         let cs = &mut self.seg[SegReg::Cs as usize];
         cs.selector = sel;
