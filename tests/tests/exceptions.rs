@@ -484,3 +484,13 @@ fn real_mode_iret_returns_to_the_interrupted_code() {
     assert_eq!(vm.cpu.rip, REAL_CODE_BASE + 3);
     assert_eq!(vm.cpu.gpr[4] & 0xFFFF, 0x7000);
 }
+
+#[test]
+fn into_is_invalid_in_64_bit_mode() {
+    let mut vm = vm_with_idt(BareMode::Long64, |a| a.db(&[0xCE]));
+    vm.cpu.flags.set(rflags::OF | rflags::FIXED1);
+
+    vm.run_to_hlt(10);
+
+    assert_eq!(halted_vector(&vm), Some(6));
+}
