@@ -1085,3 +1085,47 @@ fn int_in_virtual_8086_mode_with_iopl_below_3_raises_gp0() {
     assert_eq!(stack_u32(&vm, 0), 0, "error code");
     assert_eq!(stack_u32(&vm, 1) as u64, V86_CODE, "EIP of the INT");
 }
+
+#[test]
+fn sysenter_enters_ring0_at_the_sysenter_msrs() {
+    let mut vm = vm_with_idt(BareMode::Protected32, iretd_to_ring3);
+    place(&mut vm, 32, USER_CODE, |a| a.sysenter());
+    place(&mut vm, 32, TARGET, |a| a.hlt());
+    vm.cpu.msrs.sysenter_cs = sel::CODE32 as u64;
+    vm.cpu.msrs.sysenter_eip = TARGET;
+    vm.cpu.msrs.sysenter_esp = 0x6_0000;
+
+    vm.run_to_hlt(20);
+
+    assert_eq!(vm.cpu.rip, TARGET + 1);
+    assert_eq!(vm.cpu.cpl, 0);
+    assert_eq!(vm.cpu.segment(SegReg::Ss).selector, sel::DATA32);
+    assert_eq!(vm.cpu.gpr[4], 0x6_0000);
+}
+
+#[test]
+fn sysexit_returns_to_ring3_at_edx_with_esp_from_ecx() {
+    let mut vm = vm_with_idt(BareMode::Protected32, |a| a.sysexit());
+    place(&mut vm, 32, USER_CODE, |a| a.hlt());
+    vm.cpu.msrs.sysenter_cs = sel::CODE32 as u64; // +16: 0x18 | 3, +24: 0x20 | 3
+    vm.cpu.gpr[2] = USER_CODE;
+    vm.cpu.gpr[1] = USER_STACK;
+
+    vm.run_to_hlt(20);
+
+    // HLT at ring 3 faulted; the frame shows the SYSEXIT state.
+    assert_eq!(halted_vector(&vm), Some(13));
+    assert_eq!(stack_u32(&vm, 1) as u64, USER_CODE);
+    assert_eq!(stack_u32(&vm, 2), 0x1B);
+    assert_eq!(stack_u32(&vm, 4) as u64, USER_STACK);
+    assert_eq!(stack_u32(&vm, 5), 0x23);
+}
+
+#[test]
+fn sysenter_with_a_null_sysenter_cs_raises_gp() {
+    let mut vm = vm_with_idt(BareMode::Protected32, |a| a.sysenter());
+
+    vm.run_to_hlt(10);
+
+    assert_eq!(halted_vector(&vm), Some(13));
+}

@@ -10,11 +10,10 @@
 //! - caches and TLB: INVLPG, WBINVD, INVD, CLFLUSH, fences, PAUSE,
 //!   PREFETCHh (no-ops here except INVLPG);
 //! - identification, time and MSRs: CPUID, RDTSC, RDTSCP, RDMSR, WRMSR;
-//! - fast system calls: SYSCALL, SYSRET, SWAPGS;
+//! - fast system calls: SYSCALL, SYSRET, SWAPGS, SYSENTER, SYSEXIT;
 //! - HLT, UD2.
 //!
-//! Not implemented: VME/PVI (CR4 bits refused), SYSENTER/SYSEXIT (not
-//! advertised, #UD), debug breakpoints in DR0-DR3 (the registers hold
+//! Not implemented: VME/PVI (CR4 bits refused), debug breakpoints in DR0-DR3 (the registers hold
 //! values but never trigger), alignment checking (#AC is never raised),
 //! UMIP. Far transfers, INT and IRET are in `far.rs`.
 
@@ -77,6 +76,9 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         M::Sysret => sysret::<4>,
         M::Sysretq => sysret::<8>,
         M::Swapgs => swapgs,
+        M::Sysenter => sysenter,
+        M::Sysexit => sysexit::<4>,
+        M::Sysexitq => sysexit::<8>,
         M::Ud2 => super::undefined,
         _ => return None,
     })
@@ -763,6 +765,7 @@ mod feature {
     pub const MSR: u32 = 1 << 5;
     pub const PAE: u32 = 1 << 6;
     pub const CX8: u32 = 1 << 8;
+    pub const SEP: u32 = 1 << 11;
     pub const PGE: u32 = 1 << 13;
     pub const CMOV: u32 = 1 << 15;
     pub const PAT: u32 = 1 << 16;
@@ -816,6 +819,7 @@ pub fn cpuid_leaf(leaf: u32, _subleaf: u32) -> [u32; 4] {
                 | MSR
                 | PAE
                 | CX8
+                | SEP
                 | PGE
                 | CMOV
                 | PAT
@@ -1054,6 +1058,58 @@ fn sysret<const N: usize>(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
     Ok(())
 }
 
+/// SYSENTER (SDM Vol. 2): to CPL 0 at SYSENTER_CS:SYSENTER_EIP with
+/// SS:ESP = SYSENTER_CS + 8:SYSENTER_ESP; 64-bit code in IA-32e mode.
+fn sysenter(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
+    let base = (cpu.msrs.sysenter_cs & 0xFFFC) as u16;
+    if !cpu.mode.is_protected() || base == 0 {
+        return Err(Exception::GeneralProtection(0));
+    }
+    let long = cpu.efer & efer::LMA != 0;
+    let mask = if long { u64::MAX } else { 0xFFFF_FFFF };
+    let flags = cpu.flags.get() & !(rflags::VM | rflags::IF | rflags::RF);
+    cpu.flags.set(flags);
+    cpu.seg[SegReg::Ss as usize] = flat_stack(base.wrapping_add(8), 0);
+    cpu.set_cs(flat_code(base, 0, long), 0);
+    cpu.rip = cpu.msrs.sysenter_eip & mask;
+    cpu.gpr[4] = cpu.msrs.sysenter_esp & mask;
+    Ok(())
+}
+
+/// SYSEXIT (to 32-bit code, EIP = EDX, ESP = ECX) and SYSEXITQ (to
+/// 64-bit code; RDX must be canonical), both at CPL 3.
+fn sysexit<const N: usize>(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
+    let base = (cpu.msrs.sysenter_cs & 0xFFFC) as u16;
+    if !cpu.mode.is_protected() || base == 0 {
+        return Err(Exception::GeneralProtection(0));
+    }
+    require_cpl0(cpu)?;
+    let (cs, ss, rip, rsp) = if N == 8 {
+        if !is_canonical(cpu.gpr[2]) || !is_canonical(cpu.gpr[1]) {
+            return Err(Exception::GeneralProtection(0));
+        }
+        (
+            flat_code(base.wrapping_add(32) | 3, 3, true),
+            base.wrapping_add(40),
+            cpu.gpr[2],
+            cpu.gpr[1],
+        )
+    } else {
+        let (rip, rsp) = (cpu.gpr[2] & 0xFFFF_FFFF, cpu.gpr[1] & 0xFFFF_FFFF);
+        (
+            flat_code(base.wrapping_add(16) | 3, 3, false),
+            base.wrapping_add(24),
+            rip,
+            rsp,
+        )
+    };
+    cpu.seg[SegReg::Ss as usize] = flat_stack(ss | 3, 3);
+    cpu.set_cs(cs, 3);
+    cpu.rip = rip;
+    cpu.gpr[4] = rsp;
+    Ok(())
+}
+
 /// SWAPGS: exchanges GS.base and IA32_KERNEL_GS_BASE (64-bit mode, CPL 0).
 fn swapgs(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
     if cpu.mode != Mode::Long64 {
@@ -1080,11 +1136,11 @@ mod tests {
     }
 
     #[test]
-    fn cpuid_leaf1_advertises_sse2_but_not_mmx_or_sep() {
+    fn cpuid_leaf1_advertises_sse2_and_sep_but_not_mmx() {
         let [_, _, _, edx] = cpuid_leaf(1, 0);
         assert_ne!(edx & feature::SSE2, 0);
+        assert_ne!(edx & feature::SEP, 0);
         assert_eq!(edx & (1 << 23), 0, "MMX");
-        assert_eq!(edx & (1 << 11), 0, "SEP");
     }
 
     #[test]
