@@ -66,7 +66,7 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         M::Wbinvd | M::Invd => privileged_nop,
         M::Lfence | M::Sfence | M::Mfence | M::Pause => nop,
         M::Prefetchnta | M::Prefetcht0 | M::Prefetcht1 | M::Prefetcht2 => nop,
-        M::Clflush => nop,
+        M::Clflush | M::Prefetchw | M::Prefetch => nop,
         M::Cpuid => cpuid,
         M::Rdtsc => rdtsc::<false>,
         M::Rdtscp => rdtsc::<true>,
