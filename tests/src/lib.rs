@@ -9,6 +9,7 @@ pub use iced_x86;
 
 /// Differential SSE tests against the host CPU.
 pub mod ssehost;
+pub mod sysenv;
 
 use emulator::bare::{self, BareMode};
 use emulator::bus::NullBus;

@@ -4,7 +4,9 @@
 //!   pushed and IF, TF, AC cleared (Vol. 3A, 20.1.4).
 //! - Protected mode: 8-byte IDT gates; interrupt and trap gates, 16- or
 //!   32-bit; a switch to the inner stack from the TSS when the handler is
-//!   more privileged (6.12.1).
+//!   more privileged (6.12.1); from virtual-8086 mode the frame also
+//!   holds GS, FS, DS, ES, which are then nulled (20.3.1.1). Task gates
+//!   are not supported (no hardware task switching): they are #GP.
 //! - Long mode: 16-byte gates, always a 64-bit frame with SS:RSP, RSP
 //!   aligned to 16, and the IST stacks (6.14).
 //!
@@ -12,6 +14,7 @@
 //! benign ones are delivered in turn, two contributory ones (or a page
 //! fault then a contributory fault or page fault) become a double fault,
 //! and a fault while delivering a double fault shuts the CPU down.
+//! Fault-class exceptions push RF = 1 in the saved flags (17.3.1.1).
 
 use super::exception::{is_double_fault, Exception};
 use super::segment::Selector;
@@ -30,6 +33,15 @@ pub enum Source {
     Software,
 }
 
+/// Whether `e` is a fault (reported at the faulting instruction) rather
+/// than a trap (#DB single step, #BP, #OF) or an abort (#DF).
+fn is_fault(e: Exception) -> bool {
+    !matches!(
+        e,
+        Exception::Debug | Exception::Breakpoint | Exception::Overflow | Exception::DoubleFault
+    )
+}
+
 impl Cpu {
     /// Delivers an exception raised by an instruction (RIP already points
     /// at the faulting instruction, or past it for traps).
@@ -42,8 +54,16 @@ impl Cpu {
             if let Exception::PageFault { addr, .. } = current {
                 self.cr2 = addr;
             }
+            // Fault-class exceptions push RF = 1 so that the faulting
+            // instruction, restarted by IRET, does not hit an instruction
+            // breakpoint again (SDM Vol. 3A, 17.3.1.1).
+            let rf = self.flags.test(rflags::RF);
+            if is_fault(current) {
+                self.flags.assign(rflags::RF, true);
+            }
             let r = self.deliver(current.vector(), current.error_code(), Source::Exception);
             let Err(next) = r else { return };
+            self.flags.assign(rflags::RF, rf);
             if current == Exception::DoubleFault {
                 break;
             }
@@ -72,8 +92,19 @@ impl Cpu {
         self.deliver(vector, None, Source::Software)
     }
 
+    /// Leaves the HLT state without delivering anything, as a debugger's
+    /// "continue" does; tests use it to run on past a checkpoint HLT.
+    pub fn resume_from_halt(&mut self) {
+        self.halted = false;
+    }
+
     /// Transfers control to the handler of `vector`.
-    pub fn deliver(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    pub fn deliver(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         self.halted = false;
         self.exit_block = true;
         match self.mode {
@@ -91,10 +122,18 @@ impl Cpu {
         let entry = self.read_sys::<4>(self.idtr.base.wrapping_add(off) & 0xFFFF_FFFF)?;
         let flags = self.flags.get();
         let cs = self.seg[SegReg::Cs as usize].selector;
-        self.push_sized(2, flags)?;
-        self.push_sized(2, cs as u64)?;
-        self.push_sized(2, self.rip & 0xFFFF)?;
-        self.flags.assign(rflags::IF | rflags::TF | rflags::AC, false);
+        let old_sp = self.gpr[4];
+        let pushed = (|| {
+            self.push_sized(2, flags)?;
+            self.push_sized(2, cs as u64)?;
+            self.push_sized(2, self.rip & 0xFFFF)
+        })();
+        if let Err(e) = pushed {
+            self.gpr[4] = old_sp;
+            return Err(e);
+        }
+        self.flags
+            .assign(rflags::IF | rflags::TF | rflags::AC | rflags::RF, false);
         let sel = (entry >> 16) as u16;
         let cs = &mut self.seg[SegReg::Cs as usize];
         cs.selector = sel;
@@ -114,7 +153,12 @@ impl Cpu {
 
     /// Reads and checks the gate for `vector`; returns (gate low, gate high,
     /// target CS cache, new CPL).
-    fn read_gate(&mut self, vector: u8, src: Source, long: bool) -> Result<(u64, u64, Segment, u8), Exception> {
+    fn read_gate(
+        &mut self,
+        vector: u8,
+        src: Source,
+        long: bool,
+    ) -> Result<(u64, u64, Segment, u8), Exception> {
         let width = if long { 16 } else { 8 };
         let off = vector as u64 * width;
         let gp_idt = Exception::GeneralProtection(Self::idt_error(vector, src));
@@ -154,7 +198,7 @@ impl Cpu {
             .read_descriptor(sel)
             .map_err(|_| Exception::GeneralProtection(sel.error_code() | ext))?;
         let cs = Segment::from_descriptor(sel.0, desc);
-        if !cs.is_code() || cs.dpl() > self.cpl || (long && !(cs.long() && !cs.big())) {
+        if !cs.is_code() || cs.dpl() > self.cpl || (long && !cs.is_64bit_code()) {
             return Err(Exception::GeneralProtection(sel.error_code() | ext));
         }
         if !cs.present() {
@@ -164,7 +208,12 @@ impl Cpu {
         Ok((lo, hi, cs, new_cpl))
     }
 
-    fn deliver_protected(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    fn deliver_protected(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         let (lo, _, cs, new_cpl) = self.read_gate(vector, src, false)?;
         let ty = ((lo >> 40) & 0xF) as u8;
         let gate32 = ty & 8 != 0;
@@ -178,40 +227,32 @@ impl Cpu {
         let old_cs = self.seg[SegReg::Cs as usize].selector;
         let old_ss = self.seg[SegReg::Ss as usize];
         let old_rsp = self.gpr[4];
+        let from_v86 = self.mode == Mode::Virtual8086;
+        if from_v86 && (new_cpl != 0 || !gate32) {
+            // Virtual-8086 mode interrupts go to a 32-bit ring-0 handler
+            // (SDM Vol. 3A, 20.3.1.1).
+            return Err(Exception::GeneralProtection(cs.selector & !3));
+        }
         if new_cpl < self.cpl {
-            // Inner-privilege stack from the TSS (32-bit: ESPn at 4+8n,
-            // SSn at 8+8n; 16-bit: SPn at 2+4n, SSn at 4+4n).
-            let tss32 = matches!(self.tr.system_type(), 0x9 | 0xB);
-            let (sp_off, ss_off, sp_size) = if tss32 {
-                (4 + 8 * new_cpl as u64, 8 + 8 * new_cpl as u64, 4)
-            } else {
-                (2 + 4 * new_cpl as u64, 4 + 4 * new_cpl as u64, 2)
-            };
-            let ts = Exception::InvalidTss(self.tr.selector & !3);
-            if ss_off + 1 > self.tr.limit as u64 {
-                return Err(ts);
-            }
-            let new_sp = if sp_size == 4 {
-                self.read_sys::<4>(self.tr.base + sp_off)?
-            } else {
-                self.read_sys::<2>(self.tr.base + sp_off)?
-            };
-            let new_ss_sel = Selector(self.read_sys::<2>(self.tr.base + ss_off)? as u16);
-            let ss_err = Exception::InvalidTss(new_ss_sel.error_code() | Self::ext(src));
-            if new_ss_sel.is_null() {
-                return Err(ss_err);
-            }
-            let d = self.read_descriptor(new_ss_sel).map_err(|_| ss_err)?;
-            let ss = Segment::from_descriptor(new_ss_sel.0, d);
-            if new_ss_sel.rpl() != new_cpl || ss.dpl() != new_cpl || !ss.writable() {
-                return Err(ss_err);
-            }
-            if !ss.present() {
-                return Err(Exception::StackFault(new_ss_sel.error_code() | Self::ext(src)));
-            }
+            let ext = Self::ext(src);
+            let (ss, new_sp) = self.tss_stack(new_cpl).map_err(|e| match e {
+                Exception::InvalidTss(sel) => Exception::InvalidTss(sel | ext),
+                Exception::StackFault(sel) => Exception::StackFault(sel | ext),
+                other => other,
+            })?;
+            let old_cpl = self.cpl;
+            let segs = [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es]
+                .map(|s| self.seg[s as usize].selector);
             self.seg[SegReg::Ss as usize] = ss;
             self.gpr[4] = new_sp;
+            // The new stack is written at the handler's privilege level.
+            self.cpl = new_cpl;
             let pushed = (|| {
+                if from_v86 {
+                    for sel in segs {
+                        self.push_sized(size, sel as u64)?;
+                    }
+                }
                 self.push_sized(size, old_ss.selector as u64)?;
                 self.push_sized(size, old_rsp)?;
                 self.push_sized(size, old_flags)?;
@@ -225,7 +266,13 @@ impl Cpu {
             if let Err(e) = pushed {
                 self.seg[SegReg::Ss as usize] = old_ss;
                 self.gpr[4] = old_rsp;
+                self.cpl = old_cpl;
                 return Err(e);
+            }
+            if from_v86 {
+                for s in [SegReg::Gs, SegReg::Fs, SegReg::Ds, SegReg::Es] {
+                    self.seg[s as usize] = Segment::default();
+                }
             }
         } else {
             let pushed = (|| {
@@ -246,7 +293,12 @@ impl Cpu {
         Ok(())
     }
 
-    fn deliver_long(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
+    fn deliver_long(
+        &mut self,
+        vector: u8,
+        error: Option<u32>,
+        src: Source,
+    ) -> Result<(), Exception> {
         let (lo, hi, cs, new_cpl) = self.read_gate(vector, src, true)?;
         let offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF_0000) | (hi << 32);
         if !super::access::is_canonical(offset) {
@@ -268,7 +320,9 @@ impl Cpu {
         let mut rsp = old_rsp;
         if let Some(off) = stack_off {
             if off + 7 > self.tr.limit as u64 {
-                return Err(Exception::InvalidTss(self.tr.selector & !3));
+                return Err(Exception::InvalidTss(
+                    (self.tr.selector & !3) | Self::ext(src),
+                ));
             }
             rsp = self.read_sys::<8>(self.tr.base + off)?;
             if !super::access::is_canonical(rsp) {
@@ -276,7 +330,13 @@ impl Cpu {
             }
         }
         rsp &= !0xF;
-        let mut frame = vec![old_ss.selector as u64, old_rsp, old_flags, old_cs as u64, self.rip];
+        let mut frame = vec![
+            old_ss.selector as u64,
+            old_rsp,
+            old_flags,
+            old_cs as u64,
+            self.rip,
+        ];
         if let Some(code) = error {
             frame.push(code as u64);
         }

@@ -210,6 +210,11 @@ impl Segment {
     pub fn big(&self) -> bool {
         self.attr & attr::DB != 0
     }
+    /// A 64-bit code segment: L set and D clear (L and D both set is
+    /// reserved).
+    pub fn is_64bit_code(&self) -> bool {
+        self.long() && !self.big()
+    }
     /// The system-descriptor type (for TSS, LDT and gates).
     pub fn system_type(&self) -> u8 {
         (self.attr & attr::TYPE) as u8

@@ -12,6 +12,7 @@ pub mod alu;
 pub mod bits;
 pub mod control;
 pub mod data;
+pub mod far;
 pub mod io;
 pub mod muldiv;
 pub mod shift;
@@ -35,7 +36,12 @@ pub fn resolve(i: &Instruction) -> Handler {
     if i.is_invalid() {
         return undefined;
     }
-    let families: [fn(&Instruction) -> Option<Handler>; 12] = [
+    // `far` precedes `control`, which would take far JMP/CALL m16:xx for
+    // near indirect ones; `system` precedes `data`, which would take MOV
+    // to memory from a segment register for a plain MOV.
+    let families: [fn(&Instruction) -> Option<Handler>; 13] = [
+        far::resolve,
+        system::resolve,
         alu::resolve,
         data::resolve,
         control::resolve,
@@ -44,7 +50,6 @@ pub fn resolve(i: &Instruction) -> Handler {
         bits::resolve,
         muldiv::resolve,
         string::resolve,
-        system::resolve,
         io::resolve,
         sse::resolve,
         x87::resolve,
