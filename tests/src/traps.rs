@@ -3,7 +3,7 @@
 //! which vector was taken and inspect the frame the CPU pushed; and a way
 //! to drop a bare long-mode CPU to CPL 3.
 
-use emulator::bare::{descriptor, sel};
+use emulator::bare::{self, descriptor, sel};
 use emulator::cpu::state::{Mode, SegReg, Segment, TableRegister};
 use emulator::cpu::Cpu;
 
@@ -78,4 +78,24 @@ pub fn enter_user64(cpu: &mut Cpu, stack: u64) {
     cpu.update_mode();
     assert_eq!(cpu.mode, Mode::Long64);
     cpu.gpr[4] = stack;
+}
+
+/// A 4 KiB page table for splitting one 2 MiB page of the bare map.
+const PAGE_TABLE: u64 = 0x4_0000;
+
+/// Remaps the 2 MiB region holding `hole` (bare long mode) with 4 KiB
+/// pages, all present but the one holding `hole`, and flushes the TLB.
+/// Returns the physical address of the hole's PTE, for a handler to fix.
+pub fn punch_hole(cpu: &mut Cpu, hole: u64) -> u64 {
+    let region = hole & !0x1F_FFFF;
+    for i in 0..512u64 {
+        let page = region + i * 0x1000;
+        let pte = if page == hole & !0xFFF { 0 } else { page | 0x7 };
+        cpu.write_phys(PAGE_TABLE + i * 8, &pte.to_le_bytes());
+    }
+    let pd = bare::PML4_BASE + 0x2000 + (hole >> 30) * 0x1000;
+    let pde = pd + ((hole >> 21) & 511) * 8;
+    cpu.write_phys(pde, &(PAGE_TABLE | 0x7).to_le_bytes());
+    cpu.tlb.flush_all();
+    PAGE_TABLE + ((hole >> 12) & 511) * 8
 }

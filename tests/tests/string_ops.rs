@@ -3,12 +3,11 @@
 //! address-size wrap, segment override, REPE/REPNE termination, overlap,
 //! and precise, restartable faults in the middle of a REP.
 
-use emulator::bare::{self, BareMode};
+use emulator::bare::BareMode;
 use emulator::cpu::state::{rflags, SegReg};
-use emulator::cpu::Cpu;
 use iced_x86::code_asm::*;
 use iced_x86::{Instruction, Register, RepPrefixKind};
-use integration_tests::traps::{self, halted_in_vector, stack_slot};
+use integration_tests::traps::{self, halted_in_vector, punch_hole, stack_slot};
 use integration_tests::{assemble, Vm, CODE_BASE};
 
 const RAX: usize = 0;
@@ -438,25 +437,6 @@ fn real_mode_repne_scasb_runs_out_of_count_without_a_match() {
 }
 
 // ---- Faults in the middle of a REP ------------------------------------------
-
-/// A 4 KiB page table for splitting one 2 MiB page of the bare map.
-const PAGE_TABLE: u64 = 0x4_0000;
-
-/// Maps the 2 MiB region holding `hole` with 4 KiB pages, all present but
-/// the one holding `hole`; returns the physical address of that PTE.
-fn punch_hole(cpu: &mut Cpu, hole: u64) -> u64 {
-    let region = hole & !0x1F_FFFF;
-    for i in 0..512u64 {
-        let page = region + i * 0x1000;
-        let pte = if page == hole & !0xFFF { 0 } else { page | 0x7 };
-        cpu.write_phys(PAGE_TABLE + i * 8, &pte.to_le_bytes());
-    }
-    let pd = bare::PML4_BASE + 0x2000 + (hole >> 30) * 0x1000;
-    let pde = pd + ((hole >> 21) & 511) * 8;
-    cpu.write_phys(pde, &(PAGE_TABLE | 0x7).to_le_bytes());
-    cpu.tlb.flush_all();
-    PAGE_TABLE + ((hole >> 12) & 511) * 8
-}
 
 const HOLE: u64 = 0x20_3000;
 const FAULT_SRC: u64 = 0x21_0000;
