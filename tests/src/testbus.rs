@@ -13,8 +13,16 @@ use std::rc::Rc;
 /// One port access as the CPU made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortAccess {
-    Read { port: u16, size: AccessSize, value: u32 },
-    Write { port: u16, size: AccessSize, value: u32 },
+    Read {
+        port: u16,
+        size: AccessSize,
+        value: u32,
+    },
+    Write {
+        port: u16,
+        size: AccessSize,
+        value: u32,
+    },
 }
 
 #[derive(Debug, Default)]

@@ -65,10 +65,7 @@ pub fn stack_slot(cpu: &Cpu, i: u64, width: u64) -> u64 {
 /// Puts a bare long-mode CPU at CPL 3 in 64-bit user code, with user data
 /// segments and the stack pointer at `stack`.
 pub fn enter_user64(cpu: &mut Cpu, stack: u64) {
-    let code = Segment::from_descriptor(
-        sel::USER_CODE64,
-        descriptor(0, 0xFFFFF, 0xFB, 0xA),
-    );
+    let code = Segment::from_descriptor(sel::USER_CODE64, descriptor(0, 0xFFFFF, 0xFB, 0xA));
     let data = Segment::from_descriptor(sel::USER_DATA, descriptor(0, 0xFFFFF, 0xF3, 0xC));
     for s in [SegReg::Ds, SegReg::Es, SegReg::Ss, SegReg::Fs, SegReg::Gs] {
         cpu.seg[s as usize] = data;

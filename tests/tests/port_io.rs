@@ -113,7 +113,11 @@ fn long_mode_rep_outsb_sends_the_buffer_in_order() {
 
     vm.run_to_hlt(100);
 
-    let sent = [write(0x3F8, 1, 0x61), write(0x3F8, 1, 0x62), write(0x3F8, 1, 0x63)];
+    let sent = [
+        write(0x3F8, 1, 0x61),
+        write(0x3F8, 1, 0x62),
+        write(0x3F8, 1, 0x63),
+    ];
     assert_eq!(log.accesses(), sent);
     assert_eq!(vm.cpu.gpr[RSI], 0x20_0003);
     assert_eq!(vm.cpu.gpr[RCX], 0);

@@ -228,7 +228,10 @@ fn rep_stosq_fills_quadwords_with_rax() {
 
     vm.run_to_hlt(100);
 
-    assert_eq!(vm.mem(0x20_0000, 24), [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11].repeat(3));
+    assert_eq!(
+        vm.mem(0x20_0000, 24),
+        [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11].repeat(3)
+    );
     assert_eq!(vm.mem(0x20_0018, 1), &[0]);
     assert_eq!(vm.cpu.gpr[RDI], 0x20_0018);
 }
@@ -465,12 +468,23 @@ fn page_fault_mid_rep_movsb_leaves_the_registers_at_the_progress_point() {
 
     assert_eq!(halted_in_vector(&vm.cpu), Some(14));
     assert_eq!(vm.cpu.cr2, HOLE);
-    assert_eq!(stack_slot(&vm.cpu, 0, 8), 0b010, "error code: write, not present");
-    assert_eq!(stack_slot(&vm.cpu, 1, 8), CODE_BASE, "RIP stays on the rep movsb");
+    assert_eq!(
+        stack_slot(&vm.cpu, 0, 8),
+        0b010,
+        "error code: write, not present"
+    );
+    assert_eq!(
+        stack_slot(&vm.cpu, 1, 8),
+        CODE_BASE,
+        "RIP stays on the rep movsb"
+    );
     assert_eq!(vm.cpu.gpr[RSI], FAULT_SRC + done);
     assert_eq!(vm.cpu.gpr[RDI], HOLE);
     assert_eq!(vm.cpu.gpr[RCX], FAULT_LEN - done);
-    assert_eq!(vm.mem(FAULT_DST, done as usize), &pattern(FAULT_LEN as usize)[..done as usize]);
+    assert_eq!(
+        vm.mem(FAULT_DST, done as usize),
+        &pattern(FAULT_LEN as usize)[..done as usize]
+    );
 }
 
 #[test]
@@ -493,7 +507,10 @@ fn rep_movsb_completes_after_the_page_fault_handler_maps_the_page() {
     vm.run_to_hlt(100);
 
     assert_eq!(vm.cpu.rip, CODE_BASE + 3, "halted after the rep movsb");
-    assert_eq!(vm.mem(FAULT_DST, FAULT_LEN as usize), &pattern(FAULT_LEN as usize)[..]);
+    assert_eq!(
+        vm.mem(FAULT_DST, FAULT_LEN as usize),
+        &pattern(FAULT_LEN as usize)[..]
+    );
     assert_eq!(vm.cpu.gpr[RSI], FAULT_SRC + FAULT_LEN);
     assert_eq!(vm.cpu.gpr[RDI], FAULT_DST + FAULT_LEN);
     assert_eq!(vm.cpu.gpr[RCX], 0);
@@ -532,7 +549,11 @@ fn single_step_traps_after_one_iteration_of_rep_movsb() {
     vm.run_to_hlt(100);
 
     assert_eq!(halted_in_vector(&vm.cpu), Some(1));
-    assert_eq!(stack_slot(&vm.cpu, 0, 8), CODE_BASE, "#DB returns to the rep movsb");
+    assert_eq!(
+        stack_slot(&vm.cpu, 0, 8),
+        CODE_BASE,
+        "#DB returns to the rep movsb"
+    );
     assert_eq!(vm.cpu.gpr[RCX], 4);
     assert_eq!(vm.mem(0x30_0000, 2), b"a\0");
 }
@@ -543,10 +564,7 @@ fn single_step_traps_after_one_iteration_of_rep_movsb() {
 fn rep_movsb_over_already_decoded_code_runs_the_new_code() {
     // rep movsb; mov eax, 1; hlt -- the copy replaces `mov eax, 1`, which
     // was decoded with it in the same block, by `mov eax, 2`.
-    let mut vm = Vm::new(
-        BareMode::Long64,
-        &[0xF3, 0xA4, 0xB8, 1, 0, 0, 0, 0xF4],
-    );
+    let mut vm = Vm::new(BareMode::Long64, &[0xF3, 0xA4, 0xB8, 1, 0, 0, 0, 0xF4]);
     vm.cpu.write_phys(0x50_0000, &[0xB8, 2, 0, 0, 0]);
     vm.cpu.gpr[RSI] = 0x50_0000;
     vm.cpu.gpr[RDI] = CODE_BASE + 2;

@@ -54,7 +54,8 @@ impl Cpu {
         let denied = Exception::GeneralProtection(0);
         let tr = self.tr;
         let limit = tr.limit as u64;
-        if !matches!(tr.system_type(), TSS32_AVAILABLE | TSS32_BUSY) || limit < TSS_IO_MAP_BASE + 1 {
+        if !matches!(tr.system_type(), TSS32_AVAILABLE | TSS32_BUSY) || limit < TSS_IO_MAP_BASE + 1
+        {
             return Err(denied);
         }
         let map = self.read_sys::<2>(tr.base.wrapping_add(TSS_IO_MAP_BASE))?;

@@ -166,7 +166,10 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
 
 /// Runs a string instruction: one element, or with a repeat prefix the
 /// whole repetition (or `MAX_ITERATIONS` of it).
-fn string<E: Element, const A: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+fn string<E: Element, const A: u8, const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+) -> Result<(), Exception> {
     if !(insn.has_rep_prefix() || insn.has_repne_prefix()) {
         E::prepare(cpu, insn)?;
         return step::<E, A, N>(cpu, insn);
@@ -217,7 +220,10 @@ fn string<E: Element, const A: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -
 
 /// One element, then the pointers move by its size.
 #[inline(always)]
-fn step<E: Element, const A: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+fn step<E: Element, const A: u8, const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+) -> Result<(), Exception> {
     let mask = size_mask(A);
     let run = Run {
         si: cpu.gpr[RSI] & mask,
@@ -235,7 +241,11 @@ fn step<E: Element, const A: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> 
 /// the address size.
 #[inline(always)]
 fn advance<E: Element, const A: u8>(cpu: &mut Cpu, run: &Run, bytes: u64) {
-    let delta = if run.down { bytes.wrapping_neg() } else { bytes };
+    let delta = if run.down {
+        bytes.wrapping_neg()
+    } else {
+        bytes
+    };
     if E::SRC {
         cpu.set_gpr_sized(RSI, A, run.si.wrapping_add(delta) & run.mask);
     }
