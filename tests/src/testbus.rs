@@ -1,6 +1,7 @@
 //! A recording bus for port I/O tests: every port access is logged in
 //! order, and port reads return values the test scripted beforehand
 //! (all-ones, like an undriven bus, once the script for a port runs out).
+//! MMIO writes are logged too; MMIO reads float to all-ones.
 //!
 //! The bus moves into the CPU (`vm.cpu.bus = Box::new(bus)`); the test keeps
 //! a `PortLog` handle to the same state to script reads and inspect the log.
@@ -25,9 +26,18 @@ pub enum PortAccess {
     },
 }
 
+/// One MMIO write as the CPU made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MmioWrite {
+    pub addr: u64,
+    pub size: AccessSize,
+    pub value: u64,
+}
+
 #[derive(Debug, Default)]
 struct State {
     accesses: Vec<PortAccess>,
+    mmio_writes: Vec<MmioWrite>,
     replies: HashMap<u16, VecDeque<u32>>,
 }
 
@@ -49,6 +59,11 @@ impl PortLog {
     /// Every access so far, oldest first.
     pub fn accesses(&self) -> Vec<PortAccess> {
         self.0.borrow().accesses.clone()
+    }
+
+    /// Every MMIO write so far, oldest first.
+    pub fn mmio_writes(&self) -> Vec<MmioWrite> {
+        self.0.borrow().mmio_writes.clone()
     }
 }
 
@@ -89,7 +104,10 @@ impl Bus for RecordingBus {
         all_ones(size)
     }
 
-    fn mmio_write(&mut self, _addr: u64, _size: AccessSize, _value: u64) {}
+    fn mmio_write(&mut self, addr: u64, size: AccessSize, value: u64) {
+        let w = MmioWrite { addr, size, value };
+        self.log.0.borrow_mut().mmio_writes.push(w);
+    }
 
     fn interrupt_pending(&self) -> bool {
         false

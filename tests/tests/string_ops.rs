@@ -4,9 +4,10 @@
 //! and precise, restartable faults in the middle of a REP.
 
 use emulator::bare::BareMode;
-use emulator::cpu::state::{rflags, SegReg};
+use emulator::cpu::state::{rflags, SegReg, Segment};
 use iced_x86::code_asm::*;
 use iced_x86::{Instruction, Register, RepPrefixKind};
+use integration_tests::testbus::{MmioWrite, RecordingBus};
 use integration_tests::traps::{self, halted_in_vector, punch_hole, stack_slot};
 use integration_tests::{assemble, Vm, CODE_BASE};
 
@@ -140,6 +141,55 @@ fn rep_movsb_forward_onto_the_next_byte_repeats_the_first_byte() {
     vm.run_to_hlt(100);
 
     assert_eq!(vm.mem(buf, 9), b"xxxxxxxxx");
+}
+
+#[test]
+fn rep_movsw_backwards_onto_the_previous_word_repeats_the_last_word() {
+    // DF = 1 with the destination one element below the source: each
+    // word read is the one just written, as in the forward case mirrored.
+    let buf = 0x20_0000u64;
+    let mut vm = Vm::with_asm(BareMode::Long64, |a| {
+        a.mov(rsi, buf + 8)?;
+        a.mov(rdi, buf + 6)?;
+        a.mov(rcx, 4u64)?;
+        a.rep().movsw()?;
+        a.hlt()
+    });
+    vm.cpu.write_phys(buf, b"0011223344");
+    vm.cpu.flags.assign(rflags::DF, true);
+
+    vm.run_to_hlt(100);
+
+    assert_eq!(vm.mem(buf, 10), b"4444444444");
+    assert_eq!(vm.cpu.gpr[RDI], buf - 2);
+}
+
+#[test]
+fn real_mode_rep_stosw_into_mmio_reaches_the_bus_one_word_at_a_time() {
+    // 0xA0000 is the legacy video window: MMIO, never the direct path.
+    let mut vm = Vm::with_asm(BareMode::Real, |a| {
+        a.mov(ax, 0x0741)?;
+        a.mov(di, 0x0FFE)?;
+        a.mov(cx, 3)?;
+        a.rep().stosw()?;
+        a.hlt()
+    });
+    let (bus, log) = RecordingBus::new();
+    vm.cpu.bus = Box::new(bus);
+    vm.cpu.seg[SegReg::Es as usize] = Segment::real_mode(0xA000);
+
+    vm.run_to_hlt(100);
+
+    let word = |addr| MmioWrite {
+        addr,
+        size: 2,
+        value: 0x0741,
+    };
+    assert_eq!(
+        log.mmio_writes(),
+        [word(0xA0FFE), word(0xA1000), word(0xA1002)]
+    );
+    assert_eq!(vm.cpu.gpr[RDI] & 0xFFFF, 0x1004);
 }
 
 #[test]

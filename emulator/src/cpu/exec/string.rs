@@ -74,11 +74,23 @@ pub trait Element {
     /// segment) and the destination at `di` (in ES). No register moves.
     fn one<const N: usize>(cpu: &mut Cpu, insn: &Insn, si: u64, di: u64) -> Result<(), Exception>;
 
-    /// Does up to `run.max` elements at once, returning how many; 0 when
-    /// the fast path does not apply and the engine should do one element.
-    fn chunk<const N: usize>(_cpu: &mut Cpu, _insn: &Insn, _run: &Run) -> Result<u64, Exception> {
-        Ok(0)
+    /// Does up to `run.max` elements at once, or says how many the engine
+    /// should do one by one before asking again. By default: all of them.
+    fn chunk<const N: usize>(_cpu: &mut Cpu, _insn: &Insn, _run: &Run) -> Result<Chunk, Exception> {
+        Ok(Chunk::OneByOne(u64::MAX))
     }
+}
+
+/// What `Element::chunk` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunk {
+    /// This many elements are done (registers not yet moved).
+    Done(u64),
+    /// Nothing done; the next this many elements (at least 1) cannot take
+    /// the direct path (page-crossing element, MMIO, ROM, code page,
+    /// segment limit inside the run), so the engine does them one at a
+    /// time without asking again.
+    OneByOne(u64),
 }
 
 /// Where a repeated string instruction stands, for `Element::chunk`.
@@ -187,21 +199,33 @@ fn string<E: Element, const A: u8, const N: usize>(
     } else {
         MAX_ITERATIONS
     };
+    // Elements still to do one at a time before the fast path is tried.
+    let mut one_by_one = 0u64;
     loop {
-        let run = Run {
-            si: cpu.gpr[RSI] & mask,
-            di: cpu.gpr[RDI] & mask,
-            max: count.min(budget),
-            down: cpu.flags.test(rflags::DF),
-            mask,
-        };
-        let mut done = E::chunk::<N>(cpu, insn, &run)?;
-        if done == 0 {
+        let done = if one_by_one > 0 {
+            one_by_one -= 1;
             step::<E, A, N>(cpu, insn)?;
-            done = 1;
+            1
         } else {
-            advance::<E, A>(cpu, &run, done * N as u64);
-        }
+            let run = Run {
+                si: cpu.gpr[RSI] & mask,
+                di: cpu.gpr[RDI] & mask,
+                max: count.min(budget),
+                down: cpu.flags.test(rflags::DF),
+                mask,
+            };
+            match E::chunk::<N>(cpu, insn, &run)? {
+                Chunk::Done(n) => {
+                    advance::<E, A>(cpu, &run, n * N as u64);
+                    n
+                }
+                Chunk::OneByOne(n) => {
+                    one_by_one = n - 1;
+                    step::<E, A, N>(cpu, insn)?;
+                    1
+                }
+            }
+        };
         count -= done;
         cpu.set_gpr_sized(RCX, A, count);
         budget -= done;
@@ -311,25 +335,25 @@ impl Element for Movs {
         cpu.write::<N>(SegReg::Es, di, v)
     }
 
-    fn chunk<const N: usize>(cpu: &mut Cpu, insn: &Insn, run: &Run) -> Result<u64, Exception> {
+    fn chunk<const N: usize>(cpu: &mut Cpu, insn: &Insn, run: &Run) -> Result<Chunk, Exception> {
         let n = N as u64;
         let (Ok(src), Ok(dst)) = (
             cpu.linear(insn.seg, run.si, n, AccessKind::Read),
             cpu.linear(SegReg::Es, run.di, n, AccessKind::Write),
         ) else {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(1));
         };
         let count = run.fit(run.si, src, n).min(run.fit(run.di, dst, n));
         if count < 2 {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(1));
         }
         // The source page is translated before the destination page, as
         // the first element reads before it writes.
         let Some(s) = host_run(cpu, run, insn.seg, run.si, count, n, AccessKind::Read)? else {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(count));
         };
         let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Write)? else {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(count));
         };
         let len = (count * n) as usize;
         let (s_addr, d_addr) = (s as usize, d as usize);
@@ -353,7 +377,7 @@ impl Element for Movs {
             // (host_run); `copy` allows the ranges to overlap.
             unsafe { std::ptr::copy(s, d, len) };
         }
-        Ok(count)
+        Ok(Chunk::Done(count))
     }
 }
 
@@ -370,17 +394,17 @@ impl Element for Stos {
         cpu.write::<N>(SegReg::Es, di, cpu.gpr[RAX] & size_mask(N as u8))
     }
 
-    fn chunk<const N: usize>(cpu: &mut Cpu, _: &Insn, run: &Run) -> Result<u64, Exception> {
+    fn chunk<const N: usize>(cpu: &mut Cpu, _: &Insn, run: &Run) -> Result<Chunk, Exception> {
         let n = N as u64;
         let Ok(dst) = cpu.linear(SegReg::Es, run.di, n, AccessKind::Write) else {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(1));
         };
         let count = run.fit(run.di, dst, n);
         if count < 2 {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(1));
         }
         let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Write)? else {
-            return Ok(0);
+            return Ok(Chunk::OneByOne(count));
         };
         let value = cpu.gpr[RAX].to_le_bytes();
         if N == 1 {
@@ -392,7 +416,7 @@ impl Element for Stos {
                 unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), d.add(k * N), N) };
             }
         }
-        Ok(count)
+        Ok(Chunk::Done(count))
     }
 }
 
