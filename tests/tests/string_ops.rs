@@ -472,6 +472,51 @@ fn repne_scasb_finds_the_terminating_zero() {
 }
 
 #[test]
+fn repe_cmpsd_finds_a_difference_beyond_a_page_boundary() {
+    // 0x600 dwords starting mid-page; they first differ at dword 0x500.
+    let (a_buf, b_buf, count) = (0x20_0800u64, 0x30_0400u64, 0x600u64);
+    let same = pattern(4 * count as usize);
+    let mut other = same.clone();
+    other[4 * 0x500 + 2] ^= 0x80;
+    let mut vm = Vm::with_asm(BareMode::Long64, |a| {
+        a.mov(rsi, a_buf)?;
+        a.mov(rdi, b_buf)?;
+        a.mov(rcx, count)?;
+        a.repe().cmpsd()?;
+        a.hlt()
+    });
+    vm.cpu.write_phys(a_buf, &same);
+    vm.cpu.write_phys(b_buf, &other);
+
+    vm.run_to_hlt(100);
+
+    assert_eq!(vm.cpu.gpr[RCX], count - 0x501);
+    assert_eq!(vm.cpu.gpr[RSI], a_buf + 4 * 0x501);
+    assert_eq!(vm.cpu.gpr[RDI], b_buf + 4 * 0x501);
+    assert!(!vm.cpu.flags.zf());
+}
+
+#[test]
+fn repne_scasb_with_df_set_finds_the_last_match_searching_backwards() {
+    let buf = 0x20_0000u64;
+    let mut vm = Vm::with_asm(BareMode::Long64, |a| {
+        a.mov(al, b'/' as u32)?;
+        a.mov(rdi, buf + 6)?;
+        a.mov(rcx, 7u64)?;
+        a.repne().scasb()?;
+        a.hlt()
+    });
+    vm.cpu.write_phys(buf, b"usr/bin");
+    vm.cpu.flags.assign(rflags::DF, true);
+
+    vm.run_to_hlt(100);
+
+    assert!(vm.cpu.flags.zf());
+    assert_eq!(vm.cpu.gpr[RDI], buf + 2, "one below the '/' at offset 3");
+    assert_eq!(vm.cpu.gpr[RCX], 3);
+}
+
+#[test]
 fn real_mode_repne_scasb_runs_out_of_count_without_a_match() {
     let mut vm = Vm::with_asm(BareMode::Real, |a| {
         a.mov(al, 0x21)?;

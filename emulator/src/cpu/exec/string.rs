@@ -104,6 +104,9 @@ pub struct Run {
     pub down: bool,
     /// The address-size mask the pointers wrap at.
     pub mask: u64,
+    /// CMPS/SCAS under REPE (true) or REPNE (false): the repetition goes
+    /// on while ZF equals this.
+    pub while_zf: bool,
 }
 
 impl Run {
@@ -213,6 +216,7 @@ fn string<E: Element, const A: u8, const N: usize>(
                 max: count.min(budget),
                 down: cpu.flags.test(rflags::DF),
                 mask,
+                while_zf,
             };
             match E::chunk::<N>(cpu, insn, &run)? {
                 Chunk::Done(n) => {
@@ -255,6 +259,7 @@ fn step<E: Element, const A: u8, const N: usize>(
         max: 1,
         down: cpu.flags.test(rflags::DF),
         mask,
+        while_zf: false,
     };
     E::one::<N>(cpu, insn, run.si, run.di)?;
     advance::<E, A>(cpu, &run, N as u64);
@@ -448,9 +453,44 @@ impl Element for Cmps {
     fn one<const N: usize>(cpu: &mut Cpu, insn: &Insn, si: u64, di: u64) -> Result<(), Exception> {
         let a = cpu.read::<N>(insn.seg, si)?;
         let b = cpu.read::<N>(SegReg::Es, di)?;
-        let res = a.wrapping_sub(b) & size_mask(N as u8);
-        cpu.flags.set_lazy(LazyOp::Sub, N as u8, a, b, res);
+        compare::<N>(cpu, a, b);
         Ok(())
+    }
+
+    fn chunk<const N: usize>(cpu: &mut Cpu, insn: &Insn, run: &Run) -> Result<Chunk, Exception> {
+        let n = N as u64;
+        let (Ok(src), Ok(dst)) = (
+            cpu.linear(insn.seg, run.si, n, AccessKind::Read),
+            cpu.linear(SegReg::Es, run.di, n, AccessKind::Read),
+        ) else {
+            return Ok(Chunk::OneByOne(1));
+        };
+        let count = run.fit(run.si, src, n).min(run.fit(run.di, dst, n));
+        if count < 2 {
+            return Ok(Chunk::OneByOne(1));
+        }
+        let Some(s) = host_run(cpu, run, insn.seg, run.si, count, n, AccessKind::Read)? else {
+            return Ok(Chunk::OneByOne(count));
+        };
+        let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Read)? else {
+            return Ok(Chunk::OneByOne(count));
+        };
+        // SAFETY: both runs hold `count` elements inside mapped pages.
+        let pair = |k| unsafe {
+            (
+                element::<N>(s, run, count, k),
+                element::<N>(d, run, count, k),
+            )
+        };
+        let done = (0..count)
+            .position(|k| {
+                let (a, b) = pair(k);
+                (a == b) != run.while_zf
+            })
+            .map_or(count, |k| k as u64 + 1);
+        let (a, b) = pair(done - 1);
+        compare::<N>(cpu, a, b);
+        Ok(Chunk::Done(done))
     }
 }
 
@@ -466,8 +506,50 @@ impl Element for Scas {
     fn one<const N: usize>(cpu: &mut Cpu, _: &Insn, _: u64, di: u64) -> Result<(), Exception> {
         let a = cpu.gpr[RAX] & size_mask(N as u8);
         let b = cpu.read::<N>(SegReg::Es, di)?;
-        let res = a.wrapping_sub(b) & size_mask(N as u8);
-        cpu.flags.set_lazy(LazyOp::Sub, N as u8, a, b, res);
+        compare::<N>(cpu, a, b);
         Ok(())
     }
+
+    fn chunk<const N: usize>(cpu: &mut Cpu, _: &Insn, run: &Run) -> Result<Chunk, Exception> {
+        let n = N as u64;
+        let Ok(dst) = cpu.linear(SegReg::Es, run.di, n, AccessKind::Read) else {
+            return Ok(Chunk::OneByOne(1));
+        };
+        let count = run.fit(run.di, dst, n);
+        if count < 2 {
+            return Ok(Chunk::OneByOne(1));
+        }
+        let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Read)? else {
+            return Ok(Chunk::OneByOne(count));
+        };
+        let a = cpu.gpr[RAX] & size_mask(N as u8);
+        // SAFETY: the run holds `count` elements inside a mapped page.
+        let at = |k| unsafe { element::<N>(d, run, count, k) };
+        let done = (0..count)
+            .position(|k| (a == at(k)) != run.while_zf)
+            .map_or(count, |k| k as u64 + 1);
+        compare::<N>(cpu, a, at(done - 1));
+        Ok(Chunk::Done(done))
+    }
+}
+
+/// Sets the flags CMPS and SCAS leave: those of `a - b`.
+#[inline(always)]
+fn compare<const N: usize>(cpu: &mut Cpu, a: u64, b: u64) {
+    let res = a.wrapping_sub(b) & size_mask(N as u8);
+    cpu.flags.set_lazy(LazyOp::Sub, N as u8, a, b, res);
+}
+
+/// The `k`-th element, in the order the run visits them, of a run of
+/// `count` elements whose lowest byte is at `low`.
+///
+/// # Safety
+/// `low .. low + count * N` must be readable and `k < count`.
+#[inline(always)]
+unsafe fn element<const N: usize>(low: *const u8, run: &Run, count: u64, k: u64) -> u64 {
+    let i = if run.down { count - 1 - k } else { k };
+    let mut bytes = [0u8; 8];
+    // SAFETY: the caller guarantees element i lies in the readable run.
+    unsafe { std::ptr::copy_nonoverlapping(low.add(i as usize * N), bytes.as_mut_ptr(), N) };
+    u64::from_le_bytes(bytes)
 }
