@@ -26,13 +26,15 @@
 //! instruction step, so the single-step trap comes after each iteration.
 //!
 //! `rep movs` and `rep stos` are what guests' memcpy and memset compile to,
-//! so those two copy whole runs at once when the source and destination
+//! so those two move whole runs at once when the source and destination
 //! each stay inside one page: the segment checks are done for the run, the
 //! page translated once (faulting exactly where the first element would),
-//! and the bytes moved through the TLB's host pointers. Pages that cannot
-//! take that path (MMIO, ROM, pages holding decoded code, dirty bit clear)
-//! fall back to one element at a time through the ordinary accessors,
-//! which keep self-modifying code coherent.
+//! and the bytes moved through the TLB's host pointers, element by element
+//! where an overlap makes that differ from a memmove. `repe/repne cmps`
+//! and `scas` scan a run the same way up to the element that ends the
+//! repetition. Pages that cannot take that path (MMIO, ROM, pages holding
+//! decoded code) go one element at a time through the ordinary accessors,
+//! which keep self-modifying code coherent and reach the bus.
 
 use super::Handler;
 use crate::cpu::decode::Insn;
