@@ -119,7 +119,7 @@ impl Run {
         let (page_room, wrap_room) = if self.down {
             // Elements at off, off - n, ...: the first must not cross the
             // page end or wrap the address size; then down to 0.
-            if in_page + n > PAGE_SIZE || off + (n - 1) > self.mask {
+            if in_page + n > PAGE_SIZE || self.mask - off < n - 1 {
                 return 0;
             }
             (in_page / n + 1, off / n + 1)
@@ -129,7 +129,7 @@ impl Run {
             if page_left < n || wrap_left < n - 1 {
                 return 0;
             }
-            (page_left / n, (wrap_left - (n - 1)) / n + 1)
+            (page_left / n, ((wrap_left - (n - 1)) / n).saturating_add(1))
         };
         self.max.min(page_room).min(wrap_room)
     }
@@ -554,4 +554,62 @@ unsafe fn element<const N: usize>(low: *const u8, run: &Run, count: u64, k: u64)
     // SAFETY: the caller guarantees element i lies in the readable run.
     unsafe { std::ptr::copy_nonoverlapping(low.add(i as usize * N), bytes.as_mut_ptr(), N) };
     u64::from_le_bytes(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(max: u64, down: bool, mask: u64) -> Run {
+        Run {
+            si: 0,
+            di: 0,
+            max,
+            down,
+            mask,
+            while_zf: false,
+        }
+    }
+
+    #[test]
+    fn forward_run_ends_at_the_page_end() {
+        assert_eq!(run(100, false, u64::MAX).fit(0x1FF0, 0x1FF0, 4), 4);
+    }
+
+    #[test]
+    fn forward_run_ends_before_a_16_bit_offset_wraps() {
+        assert_eq!(run(100, false, 0xFFFF).fit(0xFFF0, 0x5000, 2), 8);
+    }
+
+    #[test]
+    fn forward_element_that_wraps_the_offset_has_no_run() {
+        assert_eq!(run(100, false, 0xFFFF).fit(0xFFFF, 0x5000, 2), 0);
+    }
+
+    #[test]
+    fn forward_run_is_capped_by_the_count() {
+        assert_eq!(run(3, false, u64::MAX).fit(0, 0, 1), 3);
+    }
+
+    #[test]
+    fn backward_run_ends_at_the_page_start() {
+        assert_eq!(run(100, true, u64::MAX).fit(0x3010, 0x3010, 4), 5);
+    }
+
+    #[test]
+    fn backward_run_ends_at_offset_zero() {
+        assert_eq!(run(100, true, 0xFFFF).fit(6, 0x3800, 4), 2);
+    }
+
+    #[test]
+    fn runs_near_the_top_of_the_64_bit_space_do_not_overflow() {
+        assert_eq!(run(100, false, u64::MAX).fit(u64::MAX - 7, 0xFF8, 8), 1);
+        assert_eq!(run(100, true, u64::MAX).fit(u64::MAX, 0xFFF, 8), 0);
+        assert_eq!(run(100, true, u64::MAX).fit(u64::MAX - 7, 0xFF8, 8), 100);
+    }
+
+    #[test]
+    fn backward_element_crossing_the_page_end_has_no_run() {
+        assert_eq!(run(100, true, u64::MAX).fit(0x3FFE, 0x3FFE, 4), 0);
+    }
 }
