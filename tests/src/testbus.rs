@@ -1,7 +1,9 @@
 //! A recording bus for port I/O tests: every port access is logged in
 //! order, and port reads return values the test scripted beforehand
 //! (all-ones, like an undriven bus, once the script for a port runs out).
-//! MMIO writes are logged too; MMIO reads float to all-ones.
+//! MMIO writes are logged too; MMIO reads float to all-ones. An interrupt
+//! request can be scheduled to rise after the CPU has polled INTR a given
+//! number of times, to catch the CPU between two chosen instructions.
 //!
 //! The bus moves into the CPU (`vm.cpu.bus = Box::new(bus)`); the test keeps
 //! a `PortLog` handle to the same state to script reads and inspect the log.
@@ -39,6 +41,8 @@ struct State {
     accesses: Vec<PortAccess>,
     mmio_writes: Vec<MmioWrite>,
     replies: HashMap<u16, VecDeque<u32>>,
+    /// (polls left before INTR rises, vector).
+    interrupt: Option<(u32, u8)>,
 }
 
 /// The test's handle on a `RecordingBus`.
@@ -54,6 +58,12 @@ impl PortLog {
             .entry(port)
             .or_default()
             .extend(values.iter().copied());
+    }
+
+    /// Raises INTR with `vector` once the CPU has found it low `polls`
+    /// times; it drops again when acknowledged.
+    pub fn raise_interrupt_after(&self, polls: u32, vector: u8) {
+        self.0.borrow_mut().interrupt = Some((polls, vector));
     }
 
     /// Every access so far, oldest first.
@@ -110,10 +120,20 @@ impl Bus for RecordingBus {
     }
 
     fn interrupt_pending(&self) -> bool {
-        false
+        match &mut self.log.0.borrow_mut().interrupt {
+            Some((0, _)) => true,
+            Some((polls, _)) => {
+                *polls -= 1;
+                false
+            }
+            None => false,
+        }
     }
 
     fn acknowledge_interrupt(&mut self) -> u8 {
-        0x0F
+        match self.log.0.borrow_mut().interrupt.take() {
+            Some((_, vector)) => vector,
+            None => 0x0F, // spurious, as the 8259A answers
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! and precise, restartable faults in the middle of a REP.
 
 use emulator::bare::BareMode;
+use emulator::cpu::exec::string::MAX_ITERATIONS;
 use emulator::cpu::state::{rflags, SegReg, Segment};
 use iced_x86::code_asm::*;
 use iced_x86::{Instruction, Register, RepPrefixKind};
@@ -351,6 +352,32 @@ fn rep_stosb_longer_than_the_iteration_budget_resumes_to_completion() {
     // Three suspensions at 64 Ki elements each, the fourth run finishes,
     // then HLT: each pass retires as one instruction.
     assert_eq!(vm.cpu.instret, 5);
+}
+
+#[test]
+fn interrupt_is_taken_between_passes_of_a_long_rep_stosb() {
+    let (dst, len) = (0x40_0000u64, 0x2_0000u64);
+    let mut vm = Vm::new(BareMode::Long64, &[0xF3, 0xAA, 0xF4]); // rep stosb; hlt
+    traps::halt_on_exceptions(&mut vm.cpu);
+    let (bus, log) = RecordingBus::new();
+    vm.cpu.bus = Box::new(bus);
+    // INTR is low when the CPU first looks (before the rep stosb) and
+    // high when it looks next (after the first pass).
+    log.raise_interrupt_after(1, 31);
+    vm.cpu.flags.assign(rflags::IF, true);
+    vm.cpu.gpr[RDI] = dst;
+    vm.cpu.gpr[RCX] = len;
+
+    vm.run_to_hlt(100);
+
+    assert_eq!(halted_in_vector(&vm.cpu), Some(31));
+    assert_eq!(
+        stack_slot(&vm.cpu, 0, 8),
+        CODE_BASE,
+        "returns to the rep stosb"
+    );
+    assert_eq!(vm.cpu.gpr[RCX], len - MAX_ITERATIONS);
+    assert_eq!(vm.cpu.gpr[RDI], dst + MAX_ITERATIONS);
 }
 
 // ---- LODS -----------------------------------------------------------------
