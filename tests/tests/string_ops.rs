@@ -639,6 +639,25 @@ fn rep_movsb_completes_after_the_page_fault_handler_maps_the_page() {
 }
 
 #[test]
+fn page_fault_mid_backward_rep_stosb_reports_the_faulting_element_in_cr2() {
+    let mut vm = Vm::new(BareMode::Long64, &[0xF3, 0xAA, 0xF4]); // rep stosb; hlt
+    traps::halt_on_exceptions(&mut vm.cpu);
+    punch_hole(&mut vm.cpu, HOLE);
+    vm.cpu.flags.assign(rflags::DF, true);
+    vm.cpu.gpr[RAX] = 0xEE;
+    vm.cpu.gpr[RDI] = HOLE + 0x1010; // 0x11 bytes above the hole
+    vm.cpu.gpr[RCX] = 0x100;
+
+    vm.run_to_hlt(100);
+
+    assert_eq!(halted_in_vector(&vm.cpu), Some(14));
+    assert_eq!(vm.cpu.cr2, HOLE + 0xFFF);
+    assert_eq!(vm.cpu.gpr[RDI], HOLE + 0xFFF);
+    assert_eq!(vm.cpu.gpr[RCX], 0x100 - 0x11);
+    assert!(vm.mem(HOLE + 0x1000, 0x11).iter().all(|&b| b == 0xEE));
+}
+
+#[test]
 fn protected_mode_rep_stosb_past_the_es_limit_faults_at_the_limit() {
     let mut vm = Vm::new(BareMode::Protected32, &[0xF3, 0xAA, 0xF4]); // rep stosb; hlt
     traps::halt_on_exceptions(&mut vm.cpu);

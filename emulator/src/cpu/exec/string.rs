@@ -322,10 +322,16 @@ fn host_run(
     n: u64,
     kind: AccessKind,
 ) -> Result<Option<*mut u8>, Exception> {
-    let Ok(lin) = cpu.linear(s, run.low(off, count, n), count * n, kind) else {
+    let Ok(low) = cpu.linear(s, run.low(off, count, n), count * n, kind) else {
         return Ok(None);
     };
-    host_pointer(cpu, lin, kind)
+    // Translate at the first element the run visits, so a page fault
+    // reports the address (CR2) an element-wise access would.
+    let from_low = if run.down { (count - 1) * n } else { 0 };
+    let first = host_pointer(cpu, low + from_low, kind)?;
+    // SAFETY: the whole run lies in one page, so its lowest byte is
+    // `from_low` bytes below the first element within the same mapping.
+    Ok(first.map(|p| unsafe { p.sub(from_low as usize) }))
 }
 
 /// MOVS: ES:[rDI] = [seg:rSI].
