@@ -94,3 +94,6 @@ impl Vm {
         &self.cpu.mem.ram()[addr as usize..addr as usize + len]
     }
 }
+
+pub mod testbus;
+pub mod traps;
