@@ -1,6 +1,11 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
+/// Differential testing against the host CPU: generated cases, both runs, comparison.
+pub mod diff;
+/// Running code snippets natively on the host CPU.
+pub mod native;
+
 pub use emulator;
 pub use iced_x86;
 
