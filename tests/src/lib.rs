@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
+/// Exception vectors whose handlers halt, to see which fault a test hit.
+pub mod trap;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
 /// Running code snippets natively on the host CPU.
