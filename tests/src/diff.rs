@@ -97,7 +97,10 @@ impl Rng {
         match self.below(8) {
             0 => self.pick(&EDGES),
             1 => self.below(64),
-            2 => self.pick(&EDGES).wrapping_add(self.below(3)).wrapping_sub(1),
+            2 => self
+                .pick(&EDGES)
+                .wrapping_add(self.below(3))
+                .wrapping_sub(1),
             3 => self.next_u64() as u32 as u64,
             _ => self.next_u64(),
         }
@@ -110,7 +113,10 @@ pub enum Step {
     Op(Instruction),
     /// A short forward branch (`opcode rel8`: Jcc `0x70 + cc`, JMP `0xEB`,
     /// JRCXZ `0xE3`) over `body`.
-    Skip { opcode: u8, body: Vec<Instruction> },
+    Skip {
+        opcode: u8,
+        body: Vec<Instruction>,
+    },
 }
 
 /// A generated test case.
@@ -251,9 +257,22 @@ fn iced_to_rflags(bits: u32) -> u64 {
 fn jcc_code(opcode: u8) -> Code {
     use Code::*;
     [
-        Jo_rel8_64, Jno_rel8_64, Jb_rel8_64, Jae_rel8_64, Je_rel8_64, Jne_rel8_64, Jbe_rel8_64,
-        Ja_rel8_64, Js_rel8_64, Jns_rel8_64, Jp_rel8_64, Jnp_rel8_64, Jl_rel8_64, Jge_rel8_64,
-        Jle_rel8_64, Jg_rel8_64,
+        Jo_rel8_64,
+        Jno_rel8_64,
+        Jb_rel8_64,
+        Jae_rel8_64,
+        Je_rel8_64,
+        Jne_rel8_64,
+        Jbe_rel8_64,
+        Ja_rel8_64,
+        Js_rel8_64,
+        Jns_rel8_64,
+        Jp_rel8_64,
+        Jnp_rel8_64,
+        Jl_rel8_64,
+        Jge_rel8_64,
+        Jle_rel8_64,
+        Jg_rel8_64,
     ][(opcode & 0xF) as usize]
 }
 
@@ -301,7 +320,10 @@ impl FlagFlow {
 fn writes_rcx(i: &Instruction, info: &mut InstructionInfoFactory) -> bool {
     info.info(i).used_registers().iter().any(|u| {
         u.register().full_register() == Register::RCX
-            && !matches!(u.access(), OpAccess::Read | OpAccess::CondRead | OpAccess::None)
+            && !matches!(
+                u.access(),
+                OpAccess::Read | OpAccess::CondRead | OpAccess::None
+            )
     })
 }
 
@@ -318,9 +340,15 @@ fn registers(size: usize) -> &'static [Register] {
         1 => &[
             AL, CL, DL, BL, AH, CH, DH, BH, BPL, SIL, DIL, R8L, R9L, R10L, R11L, R12L, R13L, R14L,
         ],
-        2 => &[AX, CX, DX, BX, BP, SI, DI, R8W, R9W, R10W, R11W, R12W, R13W, R14W],
-        4 => &[EAX, ECX, EDX, EBX, EBP, ESI, EDI, R8D, R9D, R10D, R11D, R12D, R13D, R14D],
-        _ => &[RAX, RCX, RDX, RBX, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14],
+        2 => &[
+            AX, CX, DX, BX, BP, SI, DI, R8W, R9W, R10W, R11W, R12W, R13W, R14W,
+        ],
+        4 => &[
+            EAX, ECX, EDX, EBX, EBP, ESI, EDI, R8D, R9D, R10D, R11D, R12D, R13D, R14D,
+        ],
+        _ => &[
+            RAX, RCX, RDX, RBX, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14,
+        ],
     }
 }
 
@@ -349,7 +377,8 @@ fn supported(k: OpCodeOperandKind) -> bool {
     rm_size(k).is_some()
         || matches!(
             k,
-            K::mem | K::imm8
+            K::mem
+                | K::imm8
                 | K::imm8_const_1
                 | K::imm8sex16
                 | K::imm8sex32
@@ -382,8 +411,10 @@ pub fn codes(mnemonics: &[Mnemonic]) -> Vec<Code> {
         })
         .filter(|c| {
             let name = format!("{c:?}");
-            !matches!(c, Code::Bswap_r16 | Code::Movsxd_r16_rm16 | Code::Movsxd_r32_rm32)
-                && !name.ends_with("r1")
+            !matches!(
+                c,
+                Code::Bswap_r16 | Code::Movsxd_r16_rm16 | Code::Movsxd_r32_rm32
+            ) && !name.ends_with("r1")
         })
         .collect()
 }
@@ -471,12 +502,52 @@ impl<'a> Gen<'a> {
         use Register as R;
         let wide = !self.rng.one_in(4);
         let pool: &[Register] = if wide {
-            &[R::RAX, R::RCX, R::RDX, R::RBX, R::RBP, R::RSI, R::RDI, R::R8, R::R9, R::R10, R::R11, R::R12, R::R13, R::R14, R::R15]
+            &[
+                R::RAX,
+                R::RCX,
+                R::RDX,
+                R::RBX,
+                R::RBP,
+                R::RSI,
+                R::RDI,
+                R::R8,
+                R::R9,
+                R::R10,
+                R::R11,
+                R::R12,
+                R::R13,
+                R::R14,
+                R::R15,
+            ]
         } else {
-            &[R::EAX, R::ECX, R::EDX, R::EBX, R::EBP, R::ESI, R::EDI, R::R8D, R::R9D, R::R10D, R::R11D, R::R12D, R::R13D, R::R14D, R::R15D]
+            &[
+                R::EAX,
+                R::ECX,
+                R::EDX,
+                R::EBX,
+                R::EBP,
+                R::ESI,
+                R::EDI,
+                R::R8D,
+                R::R9D,
+                R::R10D,
+                R::R11D,
+                R::R12D,
+                R::R13D,
+                R::R14D,
+                R::R15D,
+            ]
         };
-        let base = if self.rng.one_in(5) { R::None } else { self.rng.pick(pool) };
-        let index = if self.rng.one_in(3) { R::None } else { self.rng.pick(pool) };
+        let base = if self.rng.one_in(5) {
+            R::None
+        } else {
+            self.rng.pick(pool)
+        };
+        let index = if self.rng.one_in(3) {
+            R::None
+        } else {
+            self.rng.pick(pool)
+        };
         let scale = self.rng.pick(&[1, 2, 4, 8]);
         let disp = self.rng.interesting() as i32 as i64;
         let displ_size = if self.rng.one_in(2) { 1 } else { 4 };
@@ -514,7 +585,9 @@ impl<'a> Gen<'a> {
                     let a = self.address();
                     Operand::Mem(a, 0)
                 }
-                K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem if self.rng.one_in(3) => {
+                K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem
+                    if self.rng.one_in(3) =>
+                {
                     let m = self.mem();
                     Operand::Mem(m, rm_size(k).unwrap_or(0))
                 }
@@ -565,8 +638,10 @@ impl<'a> Gen<'a> {
                 None => return false,
             }
         }
-        if matches!(m, Mnemonic::Bt | Mnemonic::Bts | Mnemonic::Btr | Mnemonic::Btc)
-            && matches!((ops[0], ops[1]), (Operand::Mem(..), Operand::Reg(_)))
+        if matches!(
+            m,
+            Mnemonic::Bt | Mnemonic::Bts | Mnemonic::Btr | Mnemonic::Btc
+        ) && matches!((ops[0], ops[1]), (Operand::Mem(..), Operand::Reg(_)))
         {
             // A register bit offset reaches memory beyond the operand:
             // keep it within the page's margin.
@@ -588,7 +663,12 @@ impl<'a> Gen<'a> {
 
     /// Instructions that make `DIV/IDIV divisor` unable to overflow or
     /// divide by zero (SDM Vol. 2, DIV and IDIV: #DE).
-    fn divide_setup(&mut self, m: Mnemonic, divisor: Operand, size: usize) -> Option<Vec<Instruction>> {
+    fn divide_setup(
+        &mut self,
+        m: Mnemonic,
+        divisor: Operand,
+        size: usize,
+    ) -> Option<Vec<Instruction>> {
         use Register::{AX, DX, EAX, EDX, RAX, RDX};
         let bits = size * 8;
         let (lo, hi) = match size {
@@ -614,7 +694,12 @@ impl<'a> Gen<'a> {
                 p.push(alu_imm(Mnemonic::And, op(EAX), 4, 0xFFFF_7FFF)?);
                 p.push(alu_imm(Mnemonic::Or, divisor, 1, 0x80)?);
             } else if size < 8 {
-                p.push(alu_imm(Mnemonic::And, op(hi), size, (1i64 << (bits - 1)) - 1)?);
+                p.push(alu_imm(
+                    Mnemonic::And,
+                    op(hi),
+                    size,
+                    (1i64 << (bits - 1)) - 1,
+                )?);
                 p.push(alu_imm(Mnemonic::Or, divisor, size, 1i64 << (bits - 1))?);
             } else {
                 p.push(mov_imm64(tmp, i64::MAX as u64)?);
@@ -644,7 +729,12 @@ impl<'a> Gen<'a> {
                     p.push(alu_imm(Mnemonic::And, op(hi), size, 0)?);
                 }
                 (_, true) => {
-                    p.push(alu_imm(Mnemonic::Or, op(lo), size, (!small as i64) & ((1i64 << bits) - 1))?);
+                    p.push(alu_imm(
+                        Mnemonic::Or,
+                        op(lo),
+                        size,
+                        (!small as i64) & ((1i64 << bits) - 1),
+                    )?);
                     p.push(alu_imm(Mnemonic::Or, op(hi), size, (1i64 << bits) - 1)?);
                 }
             }
@@ -728,7 +818,11 @@ impl EmuRunner {
             return format!("emulator stopped ({stop:?}) at rip {:#x}", cpu.rip);
         };
         let rsp = cpu.gpr[RSP] as usize;
-        let frame = if trap::has_error_code(v) { rsp + 8 } else { rsp };
+        let frame = if trap::has_error_code(v) {
+            rsp + 8
+        } else {
+            rsp
+        };
         let ram = cpu.mem.ram();
         let rip = u64::from_le_bytes(ram[frame..frame + 8].try_into().unwrap());
         format!(

@@ -1,12 +1,12 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
-/// Exception vectors whose handlers halt, to see which fault a test hit.
-pub mod trap;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
 /// Running code snippets natively on the host CPU.
 pub mod native;
+/// Exception vectors whose handlers halt, to see which fault a test hit.
+pub mod trap;
 
 pub use emulator;
 pub use iced_x86;

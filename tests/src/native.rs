@@ -195,7 +195,9 @@ fn slot(i: usize) -> i32 {
 
 /// 64-bit registers in `State` order.
 fn gpr64(i: usize) -> AsmRegister64 {
-    [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15][i]
+    [
+        rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
+    ][i]
 }
 
 const RDI_INDEX: usize = 7;

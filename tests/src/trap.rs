@@ -73,7 +73,9 @@ pub fn install(cpu: &mut Cpu, mode: BareMode) {
 
 /// The vector whose handler the CPU halted in, if it halted in one.
 pub fn halted_vector(cpu: &Cpu) -> Option<u8> {
-    let lin = cpu.rip.wrapping_add(cpu.segment(emulator::cpu::state::SegReg::Cs).base);
+    let lin = cpu
+        .rip
+        .wrapping_add(cpu.segment(emulator::cpu::state::SegReg::Cs).base);
     let v = lin.wrapping_sub(HANDLERS + 1);
     (cpu.is_halted() && v < 256).then_some(v as u8)
 }

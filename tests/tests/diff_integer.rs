@@ -34,7 +34,9 @@ fn family(name: &'static str, seed: u64, mnemonics: &[Mnemonic]) {
 
 use Mnemonic::*;
 
-const ALU: &[Mnemonic] = &[Add, Adc, Sub, Sbb, And, Or, Xor, Cmp, Test, Inc, Dec, Neg, Not];
+const ALU: &[Mnemonic] = &[
+    Add, Adc, Sub, Sbb, And, Or, Xor, Cmp, Test, Inc, Dec, Neg, Not,
+];
 
 #[test]
 fn alu_add_to_not_match_host() {
@@ -80,7 +82,11 @@ fn short_branches_over_alu_code_match_host() {
 
 #[test]
 fn shifts_and_rotates_match_host() {
-    family("shift", 0xB1, &[Shl, Shr, Sar, Rol, Ror, Rcl, Rcr, Shld, Shrd]);
+    family(
+        "shift",
+        0xB1,
+        &[Shl, Shr, Sar, Rol, Ror, Rcl, Rcr, Shld, Shrd],
+    );
 }
 
 #[test]
@@ -99,10 +105,10 @@ fn extend_cmov_setcc_exchange_match_host() {
         "data",
         0xB4,
         &[
-            Movzx, Movsx, Movsxd, Cmovo, Cmovno, Cmovb, Cmovae, Cmove, Cmovne, Cmovbe, Cmova, Cmovs,
-            Cmovns, Cmovp, Cmovnp, Cmovl, Cmovge, Cmovle, Cmovg, Seto, Setno, Setb, Setae, Sete,
-            Setne, Setbe, Seta, Sets, Setns, Setp, Setnp, Setl, Setge, Setle, Setg, Xchg, Xadd,
-            Cmpxchg, Bswap, Cbw, Cwde, Cdqe, Cwd, Cdq, Cqo,
+            Movzx, Movsx, Movsxd, Cmovo, Cmovno, Cmovb, Cmovae, Cmove, Cmovne, Cmovbe, Cmova,
+            Cmovs, Cmovns, Cmovp, Cmovnp, Cmovl, Cmovge, Cmovle, Cmovg, Seto, Setno, Setb, Setae,
+            Sete, Setne, Setbe, Seta, Sets, Setns, Setp, Setnp, Setl, Setge, Setle, Setg, Xchg,
+            Xadd, Cmpxchg, Bswap, Cbw, Cwde, Cdqe, Cwd, Cdq, Cqo,
         ],
     );
 }
