@@ -292,7 +292,7 @@ impl FlagFlow {
         let mut undefined = i.rflags_undefined() & STATUS;
         if is_shift(i.mnemonic()) {
             let width = i.op0_register().size().max(i.memory_size().size()) * 8;
-            let raw = match (0..i.op_count()).map(|n| i.op_kind(n)).last() {
+            let raw = match i.op_count().checked_sub(1).map(|n| i.op_kind(n)) {
                 Some(iced_x86::OpKind::Register) => self.cl,
                 _ => Some(i.immediate8()),
             };

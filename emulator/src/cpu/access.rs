@@ -71,13 +71,7 @@ impl Cpu {
     /// Translates a logical address (segment, offset) to a linear address
     /// for an access of `len` bytes, applying segmentation checks.
     #[inline(always)]
-    pub fn linear(
-        &self,
-        s: SegReg,
-        off: u64,
-        len: u64,
-        kind: AccessKind,
-    ) -> Result<u64, Exception> {
+    pub fn linear(&self, s: SegReg, off: u64, len: u64, kind: AccessKind) -> Result<u64, Exception> {
         if self.mode == Mode::Long64 {
             let base = if (s as u8) >= SegReg::Fs as u8 {
                 self.seg[s as usize].base
@@ -93,13 +87,7 @@ impl Cpu {
         self.linear_legacy(s, off, len, kind)
     }
 
-    fn linear_legacy(
-        &self,
-        s: SegReg,
-        off: u64,
-        len: u64,
-        kind: AccessKind,
-    ) -> Result<u64, Exception> {
+    fn linear_legacy(&self, s: SegReg, off: u64, len: u64, kind: AccessKind) -> Result<u64, Exception> {
         let seg = &self.seg[s as usize];
         if self.mode.is_protected() {
             let ok = match kind {
@@ -181,12 +169,7 @@ impl Cpu {
 
     /// Writes `N` bytes at a linear address.
     #[inline(always)]
-    pub fn write_lin<const N: usize>(
-        &mut self,
-        lin: u64,
-        v: u64,
-        user: bool,
-    ) -> Result<(), Exception> {
+    pub fn write_lin<const N: usize>(&mut self, lin: u64, v: u64, user: bool) -> Result<(), Exception> {
         let page = lin >> 12;
         let e = self.tlb.entry(user, page);
         if e.write_tag == page && (lin & 0xFFF) as usize <= PAGE_SIZE as usize - N {
@@ -246,12 +229,7 @@ impl Cpu {
     }
 
     #[cold]
-    fn write_lin_slow<const N: usize>(
-        &mut self,
-        lin: u64,
-        v: u64,
-        user: bool,
-    ) -> Result<(), Exception> {
+    fn write_lin_slow<const N: usize>(&mut self, lin: u64, v: u64, user: bool) -> Result<(), Exception> {
         let access = Access {
             kind: AccessKind::Write,
             user,

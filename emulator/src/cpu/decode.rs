@@ -304,12 +304,7 @@ impl Cpu {
         for (i, b) in bytes[..in_page].iter_mut().enumerate() {
             *b = self.read_phys_sized(key.phys + i as u64, 1) as u8;
         }
-        let mut decoder = Decoder::with_ip(
-            key.bitness,
-            &bytes[..in_page],
-            key.rip,
-            DecoderOptions::NONE,
-        );
+        let mut decoder = Decoder::with_ip(key.bitness, &bytes[..in_page], key.rip, DecoderOptions::NONE);
         let mut insns = Vec::new();
         while decoder.can_decode() && insns.len() < MAX_BLOCK {
             let i = decoder.decode();
@@ -327,21 +322,12 @@ impl Cpu {
             // through both translations and run it uncached.
             let n2 = 15usize.saturating_sub(in_page);
             let lin2 = lin.wrapping_add(in_page as u64);
-            let lin2 = if key.bitness == 64 {
-                lin2
-            } else {
-                lin2 & 0xFFFF_FFFF
-            };
+            let lin2 = if key.bitness == 64 { lin2 } else { lin2 & 0xFFFF_FFFF };
             let phys2 = self.translate_fetch(lin2)?;
             for i in 0..n2 {
                 bytes[in_page + i] = self.read_phys_sized(phys2 + i as u64, 1) as u8;
             }
-            let mut d = Decoder::with_ip(
-                key.bitness,
-                &bytes[..in_page + n2],
-                key.rip,
-                DecoderOptions::NONE,
-            );
+            let mut d = Decoder::with_ip(key.bitness, &bytes[..in_page + n2], key.rip, DecoderOptions::NONE);
             let i = d.decode();
             let insn = Insn::new(i, key.bitness);
             return Ok(Rc::new(Block {

@@ -73,12 +73,7 @@ impl Cpu {
     }
 
     /// Transfers control to the handler of `vector`.
-    pub fn deliver(
-        &mut self,
-        vector: u8,
-        error: Option<u32>,
-        src: Source,
-    ) -> Result<(), Exception> {
+    pub fn deliver(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
         self.halted = false;
         self.exit_block = true;
         match self.mode {
@@ -99,8 +94,7 @@ impl Cpu {
         self.push_sized(2, flags)?;
         self.push_sized(2, cs as u64)?;
         self.push_sized(2, self.rip & 0xFFFF)?;
-        self.flags
-            .assign(rflags::IF | rflags::TF | rflags::AC, false);
+        self.flags.assign(rflags::IF | rflags::TF | rflags::AC, false);
         let sel = (entry >> 16) as u16;
         let cs = &mut self.seg[SegReg::Cs as usize];
         cs.selector = sel;
@@ -120,12 +114,7 @@ impl Cpu {
 
     /// Reads and checks the gate for `vector`; returns (gate low, gate high,
     /// target CS cache, new CPL).
-    fn read_gate(
-        &mut self,
-        vector: u8,
-        src: Source,
-        long: bool,
-    ) -> Result<(u64, u64, Segment, u8), Exception> {
+    fn read_gate(&mut self, vector: u8, src: Source, long: bool) -> Result<(u64, u64, Segment, u8), Exception> {
         let width = if long { 16 } else { 8 };
         let off = vector as u64 * width;
         let gp_idt = Exception::GeneralProtection(Self::idt_error(vector, src));
@@ -175,12 +164,7 @@ impl Cpu {
         Ok((lo, hi, cs, new_cpl))
     }
 
-    fn deliver_protected(
-        &mut self,
-        vector: u8,
-        error: Option<u32>,
-        src: Source,
-    ) -> Result<(), Exception> {
+    fn deliver_protected(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
         let (lo, _, cs, new_cpl) = self.read_gate(vector, src, false)?;
         let ty = ((lo >> 40) & 0xF) as u8;
         let gate32 = ty & 8 != 0;
@@ -223,9 +207,7 @@ impl Cpu {
                 return Err(ss_err);
             }
             if !ss.present() {
-                return Err(Exception::StackFault(
-                    new_ss_sel.error_code() | Self::ext(src),
-                ));
+                return Err(Exception::StackFault(new_ss_sel.error_code() | Self::ext(src)));
             }
             self.seg[SegReg::Ss as usize] = ss;
             self.gpr[4] = new_sp;
@@ -264,12 +246,7 @@ impl Cpu {
         Ok(())
     }
 
-    fn deliver_long(
-        &mut self,
-        vector: u8,
-        error: Option<u32>,
-        src: Source,
-    ) -> Result<(), Exception> {
+    fn deliver_long(&mut self, vector: u8, error: Option<u32>, src: Source) -> Result<(), Exception> {
         let (lo, hi, cs, new_cpl) = self.read_gate(vector, src, true)?;
         let offset = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF_0000) | (hi << 32);
         if !super::access::is_canonical(offset) {
@@ -299,13 +276,7 @@ impl Cpu {
             }
         }
         rsp &= !0xF;
-        let mut frame = vec![
-            old_ss.selector as u64,
-            old_rsp,
-            old_flags,
-            old_cs as u64,
-            self.rip,
-        ];
+        let mut frame = vec![old_ss.selector as u64, old_rsp, old_flags, old_cs as u64, self.rip];
         if let Some(code) = error {
             frame.push(code as u64);
         }

@@ -98,17 +98,9 @@ impl Cpu {
             let seg = &mut self.seg[s as usize];
             *seg = Segment {
                 selector,
-                base: if s == SegReg::Fs || s == SegReg::Gs {
-                    seg.base
-                } else {
-                    0
-                },
+                base: if s == SegReg::Fs || s == SegReg::Gs { seg.base } else { 0 },
                 limit: 0,
-                attr: if s == SegReg::Ss {
-                    attr::DB | ((self.cpl as u16) << attr::DPL_SHIFT)
-                } else {
-                    0
-                },
+                attr: if s == SegReg::Ss { attr::DB | ((self.cpl as u16) << attr::DPL_SHIFT) } else { 0 },
             };
             if self.mode == Mode::Long64 && (s == SegReg::Fs || s == SegReg::Gs) {
                 // Intel leaves the base unchanged on a null load in 64-bit

@@ -128,13 +128,7 @@ fn write_entry(mem: &mut PhysMemory, e: Used) {
 }
 
 /// The error code for a fault on this access.
-fn fault_code(
-    regs: &PagingRegs,
-    access: Access,
-    present: bool,
-    rsvd: bool,
-    pae_or_long: bool,
-) -> u32 {
+fn fault_code(regs: &PagingRegs, access: Access, present: bool, rsvd: bool, pae_or_long: bool) -> u32 {
     let mut code = 0;
     if present {
         code |= pf::PRESENT;
@@ -216,21 +210,13 @@ fn walk_4level(
     let nxe = regs.nxe();
     let xd_rsvd = if nxe { 0 } else { XD };
     let mut table = regs.cr3 & ADDR_MASK;
-    let mut used = [Used {
-        addr: 0,
-        value: 0,
-        wide: true,
-    }; 4];
+    let mut used = [Used { addr: 0, value: 0, wide: true }; 4];
     let (mut writable, mut user, mut no_exec) = (true, true, false);
     for level in (0..4).rev() {
         let shift = 12 + 9 * level;
         let addr = table + ((lin >> shift) & 0x1FF) * 8;
         let e = read_entry(mem, addr, true);
-        used[3 - level] = Used {
-            addr,
-            value: e,
-            wide: true,
-        };
+        used[3 - level] = Used { addr, value: e, wide: true };
         if e & P == 0 {
             return Err(fault_code(regs, access, false, false, true));
         }
@@ -288,22 +274,14 @@ fn walk_pae(
     if pdpte & (HIGH_RSVD | XD | 0x1E6) != 0 {
         return Err(fault_code(regs, access, true, true, true));
     }
-    let mut used = [Used {
-        addr: 0,
-        value: 0,
-        wide: true,
-    }; 2];
+    let mut used = [Used { addr: 0, value: 0, wide: true }; 2];
     let (mut writable, mut user, mut no_exec) = (true, true, false);
     let mut table = pdpte & ADDR_MASK;
     for level in (0..2).rev() {
         let shift = 12 + 9 * level;
         let addr = table + ((lin >> shift) & 0x1FF) * 8;
         let e = read_entry(mem, addr, true);
-        used[1 - level] = Used {
-            addr,
-            value: e,
-            wide: true,
-        };
+        used[1 - level] = Used { addr, value: e, wide: true };
         if e & P == 0 {
             return Err(fault_code(regs, access, false, false, true));
         }
@@ -352,16 +330,8 @@ fn walk_32bit(
         return Err(fault_code(regs, access, false, false, false));
     }
     let mut used = [
-        Used {
-            addr: pde_addr,
-            value: pde,
-            wide: false,
-        },
-        Used {
-            addr: 0,
-            value: 0,
-            wide: false,
-        },
+        Used { addr: pde_addr, value: pde, wide: false },
+        Used { addr: 0, value: 0, wide: false },
     ];
     if pde & PS != 0 && regs.cr4 & cr4::PSE != 0 {
         if pde & (1 << 21) != 0 {
@@ -384,11 +354,7 @@ fn walk_32bit(
     if pte & P == 0 {
         return Err(fault_code(regs, access, false, false, false));
     }
-    used[1] = Used {
-        addr: pte_addr,
-        value: pte,
-        wide: false,
-    };
+    used[1] = Used { addr: pte_addr, value: pte, wide: false };
     finish(
         mem,
         regs,

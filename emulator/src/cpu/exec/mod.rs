@@ -118,12 +118,7 @@ impl Cpu {
 
     /// Writes operand `n` (register or memory).
     #[inline(always)]
-    pub fn write_op<const N: usize>(
-        &mut self,
-        insn: &Insn,
-        n: u32,
-        v: u64,
-    ) -> Result<(), Exception> {
+    pub fn write_op<const N: usize>(&mut self, insn: &Insn, n: u32, v: u64) -> Result<(), Exception> {
         match insn.op_kind(n) {
             OpKind::Register => {
                 self.set_reg::<N>(insn.op_register(n), v);
@@ -144,12 +139,7 @@ impl Cpu {
             OpKind::Register => Ok(Loc::Reg(insn.op_register(n))),
             _ => {
                 let a = self.ea(insn);
-                Ok(Loc::Mem(self.linear(
-                    insn.seg,
-                    a,
-                    N as u64,
-                    AccessKind::Write,
-                )?))
+                Ok(Loc::Mem(self.linear(insn.seg, a, N as u64, AccessKind::Write)?))
             }
         }
     }
