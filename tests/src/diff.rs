@@ -999,3 +999,117 @@ pub fn run_family(family: &Family<'_>) {
         failures.join("\n")
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::Register::{CL, EAX, EBX, RCX};
+
+    fn case(steps: Vec<Step>) -> Case {
+        Case {
+            init: State::default(),
+            scratch: vec![0; SCRATCH_SIZE],
+            steps,
+        }
+    }
+
+    fn op(code: Code, a: Register, b: Register) -> Step {
+        Step::Op(Instruction::with2(code, a, b).unwrap())
+    }
+
+    const ALL: u64 = rflags::ARITH;
+
+    #[test]
+    fn mul_leaves_sf_zf_af_pf_out_of_the_comparison() {
+        let c = case(vec![Step::Op(
+            Instruction::with1(Code::Mul_rm64, RCX).unwrap(),
+        )]);
+        assert_eq!(c.flag_mask(), Some(rflags::CF | rflags::OF));
+    }
+
+    #[test]
+    fn a_later_add_defines_what_a_logic_op_left_undefined() {
+        let and = op(Code::And_rm32_r32, EAX, EBX);
+        assert_eq!(case(vec![and.clone()]).flag_mask(), Some(ALL & !rflags::AF));
+        let add = op(Code::Add_rm32_r32, EAX, EBX);
+        assert_eq!(case(vec![and, add]).flag_mask(), Some(ALL));
+    }
+
+    #[test]
+    fn shift_by_zero_in_cl_keeps_flags_and_by_three_undefines_of_and_af() {
+        let mov_cl = |n| Step::Op(Instruction::with2(Code::Mov_r8_imm8, CL, n).unwrap());
+        let shl = op(Code::Shl_rm32_CL, EAX, CL);
+        let mul = Step::Op(Instruction::with1(Code::Mul_rm64, RCX).unwrap());
+        let by_zero = case(vec![mul.clone(), mov_cl(0), shl.clone()]);
+        assert_eq!(by_zero.flag_mask(), Some(rflags::CF | rflags::OF));
+        let by_three = case(vec![mul, mov_cl(3), shl]);
+        assert_eq!(by_three.flag_mask(), Some(ALL & !rflags::OF & !rflags::AF));
+    }
+
+    #[test]
+    fn branch_on_an_undefined_flag_makes_the_case_unusable() {
+        let mul = Step::Op(Instruction::with1(Code::Mul_rm64, RCX).unwrap());
+        let skip = Step::Skip {
+            opcode: 0x74, // JZ: ZF is undefined after MUL
+            body: vec![Instruction::with2(Code::Add_rm32_r32, EAX, EBX).unwrap()],
+        };
+        assert_eq!(case(vec![mul, skip]).flag_mask(), None);
+    }
+
+    #[test]
+    fn flags_undefined_on_either_path_of_a_skip_are_not_compared() {
+        let add = op(Code::Add_rm32_r32, EAX, EBX);
+        let skip = Step::Skip {
+            opcode: 0x72, // JB
+            body: vec![Instruction::with1(Code::Mul_rm64, RCX).unwrap()],
+        };
+        assert_eq!(
+            case(vec![add, skip]).flag_mask(),
+            Some(rflags::CF | rflags::OF)
+        );
+    }
+
+    #[test]
+    fn differences_name_registers_and_defined_flags_only() {
+        let c = case(vec![]);
+        let host = State {
+            gpr: [0; 16],
+            rflags: rflags::CF | rflags::AF,
+        };
+        let mut emu = host;
+        emu.gpr[3] = 5;
+        emu.rflags = 0;
+        let d = differences(&c, ALL & !rflags::AF, &host, &c.scratch, &emu, &c.scratch);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].starts_with("rbx"));
+        assert!(d[1].starts_with("CF"));
+    }
+
+    #[test]
+    fn generated_divisions_never_fault_on_the_host() {
+        let mut native = NativeRunner::new().unwrap();
+        let addr = native.scratch_addr();
+        let list = codes(&[Mnemonic::Div, Mnemonic::Idiv]);
+        let mut rng = Rng::new(7);
+        for _ in 0..2000 {
+            let mut g = Gen::new(&mut rng);
+            loop {
+                let code = g.rng.pick(&list);
+                if g.random(code) {
+                    break;
+                }
+            }
+            let steps = g.finish();
+            let c = Case {
+                init: random_state(&mut rng, addr),
+                scratch: random_scratch(&mut rng),
+                steps,
+            };
+            let mut s = c.init;
+            native.scratch_mut().copy_from_slice(&c.scratch);
+            // SAFETY: as in `run_family`; a #DE here would kill the test
+            // process, which is the failure this test looks for.
+            unsafe { native.run(&c.encode().unwrap(), &mut s) };
+        }
+    }
+}
