@@ -111,10 +111,10 @@ impl Rng {
 #[derive(Clone, Debug)]
 pub enum Step {
     Op(Instruction),
-    /// A short forward branch (`opcode rel8`: Jcc `0x70 + cc`, JMP `0xEB`,
-    /// JRCXZ `0xE3`) over `body`.
+    /// A short forward branch (Jcc, JMP, JrCXZ, LOOPcc: a `rel8` code)
+    /// over `body`.
     Skip {
-        opcode: u8,
+        branch: Code,
         body: Vec<Instruction>,
     },
 }
@@ -141,13 +141,18 @@ impl Case {
         for s in &self.steps {
             match s {
                 Step::Op(i) => out.extend(encode(i)?),
-                Step::Skip { opcode, body } => {
+                Step::Skip { branch, body } => {
                     let mut b = Vec::new();
                     for i in body {
                         b.extend(encode(i)?);
                     }
-                    out.push(*opcode);
-                    out.push(u8::try_from(b.len()).ok().filter(|&n| n < 0x80)?);
+                    let len = encode(&Instruction::with_branch(*branch, 0).ok()?)?.len();
+                    let target = (len + b.len()) as u64;
+                    let jump = encode(&Instruction::with_branch(*branch, target).ok()?)?;
+                    if jump.len() != len {
+                        return None; // the body is too long for rel8
+                    }
+                    out.extend(jump);
                     out.extend(b);
                 }
             }
@@ -167,13 +172,8 @@ impl Case {
         for s in &self.steps {
             match s {
                 Step::Op(i) => flow.step(i, &mut info)?,
-                Step::Skip { opcode, body } => {
-                    if (0x70..0x80).contains(opcode) {
-                        let cc = Instruction::with_branch(jcc_code(*opcode), 0).ok()?;
-                        if cc.rflags_read() & !flow.defined != 0 {
-                            return None;
-                        }
-                    }
+                Step::Skip { branch, body } => {
+                    flow.step(&Instruction::with_branch(*branch, 0).ok()?, &mut info)?;
                     let before = flow.defined;
                     let cl_before = flow.cl;
                     for i in body {
@@ -252,28 +252,6 @@ fn iced_to_rflags(bits: u32) -> u64 {
     .iter()
     .filter(|(i, _)| bits & i != 0)
     .fold(0, |m, (_, r)| m | r)
-}
-
-fn jcc_code(opcode: u8) -> Code {
-    use Code::*;
-    [
-        Jo_rel8_64,
-        Jno_rel8_64,
-        Jb_rel8_64,
-        Jae_rel8_64,
-        Je_rel8_64,
-        Jne_rel8_64,
-        Jbe_rel8_64,
-        Ja_rel8_64,
-        Js_rel8_64,
-        Jns_rel8_64,
-        Jp_rel8_64,
-        Jnp_rel8_64,
-        Jl_rel8_64,
-        Jge_rel8_64,
-        Jle_rel8_64,
-        Jg_rel8_64,
-    ][(opcode & 0xF) as usize]
 }
 
 /// Which status flags are defined, instruction by instruction.
@@ -480,8 +458,8 @@ impl<'a> Gen<'a> {
     }
 
     /// Appends a short branch over `body`.
-    pub fn skip(&mut self, opcode: u8, body: Vec<Instruction>) {
-        self.steps.push(Step::Skip { opcode, body });
+    pub fn skip(&mut self, branch: Code, body: Vec<Instruction>) {
+        self.steps.push(Step::Skip { branch, body });
     }
 
     pub fn reg(&mut self, size: usize) -> Register {
@@ -1050,7 +1028,7 @@ mod tests {
     fn branch_on_an_undefined_flag_makes_the_case_unusable() {
         let mul = Step::Op(Instruction::with1(Code::Mul_rm64, RCX).unwrap());
         let skip = Step::Skip {
-            opcode: 0x74, // JZ: ZF is undefined after MUL
+            branch: Code::Je_rel8_64, // ZF is undefined after MUL
             body: vec![Instruction::with2(Code::Add_rm32_r32, EAX, EBX).unwrap()],
         };
         assert_eq!(case(vec![mul, skip]).flag_mask(), None);
@@ -1060,7 +1038,7 @@ mod tests {
     fn flags_undefined_on_either_path_of_a_skip_are_not_compared() {
         let add = op(Code::Add_rm32_r32, EAX, EBX);
         let skip = Step::Skip {
-            opcode: 0x72, // JB
+            branch: Code::Jb_rel8_64,
             body: vec![Instruction::with1(Code::Mul_rm64, RCX).unwrap()],
         };
         assert_eq!(

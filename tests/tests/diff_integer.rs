@@ -48,6 +48,37 @@ fn mov_and_lea_match_host() {
     family("mov/lea", 0xA2, &[Mov, Lea]);
 }
 
+/// Short forward branches: each Jcc, JMP, and the RCX/ECX-counting ones.
+const BRANCHES: [Code; 24] = {
+    use Code::*;
+    [
+        Jo_rel8_64,
+        Jno_rel8_64,
+        Jb_rel8_64,
+        Jae_rel8_64,
+        Je_rel8_64,
+        Jne_rel8_64,
+        Jbe_rel8_64,
+        Ja_rel8_64,
+        Js_rel8_64,
+        Jns_rel8_64,
+        Jp_rel8_64,
+        Jnp_rel8_64,
+        Jl_rel8_64,
+        Jge_rel8_64,
+        Jle_rel8_64,
+        Jg_rel8_64,
+        Jmp_rel8_64,
+        Jrcxz_rel8_64,
+        Jecxz_rel8_64,
+        Loop_rel8_64_RCX,
+        Loop_rel8_64_ECX,
+        Loope_rel8_64_RCX,
+        Loopne_rel8_64_RCX,
+        Loopne_rel8_64_ECX,
+    ]
+};
+
 #[test]
 fn short_branches_over_alu_code_match_host() {
     let body_codes = codes(&[Add, Sub, Cmp, Xor, Inc, Dec, Neg, Mov, Lea]);
@@ -64,12 +95,8 @@ fn short_branches_over_alu_code_match_host() {
             one_of(&mut inner, &body_codes);
         }
         let body = inner.instructions();
-        let opcode = match g.rng.below(10) {
-            0 => 0xEB, // JMP rel8
-            1 => 0xE3, // JRCXZ rel8
-            _ => 0x70 + g.rng.below(16) as u8,
-        };
-        g.skip(opcode, body);
+        let branch = g.rng.pick(&BRANCHES);
+        g.skip(branch, body);
     };
     run_family(&Family {
         name: "branch",
