@@ -125,6 +125,9 @@ pub struct Case {
     pub init: State,
     pub scratch: Vec<u8>,
     pub steps: Vec<Step>,
+    /// Where each generated unit (an instruction with its set-up) ends in
+    /// `steps`; shrinking drops whole units, which keeps them safe to run.
+    pub units: Vec<usize>,
 }
 
 fn encode(i: &Instruction) -> Option<Vec<u8>> {
@@ -134,6 +137,36 @@ fn encode(i: &Instruction) -> Option<Vec<u8>> {
 }
 
 impl Case {
+    /// A case of steps that form one unit.
+    pub fn new(init: State, scratch: Vec<u8>, steps: Vec<Step>) -> Case {
+        let units = vec![steps.len()];
+        Case {
+            init,
+            scratch,
+            steps,
+            units,
+        }
+    }
+
+    /// The same case without generated unit `k`.
+    fn without_unit(&self, k: usize) -> Case {
+        let start = if k == 0 { 0 } else { self.units[k - 1] };
+        let end = self.units[k];
+        let mut steps = self.steps.clone();
+        steps.drain(start..end);
+        let units = self.units[..k]
+            .iter()
+            .copied()
+            .chain(self.units[k + 1..].iter().map(|&u| u - (end - start)))
+            .collect();
+        Case {
+            init: self.init,
+            scratch: self.scratch.clone(),
+            steps,
+            units,
+        }
+    }
+
     /// The machine code; `None` if some instruction cannot be encoded
     /// (e.g. AH together with a REX-only register).
     pub fn encode(&self) -> Option<Vec<u8>> {
@@ -725,6 +758,11 @@ impl<'a> Gen<'a> {
         self.steps
     }
 
+    /// How many steps have been generated.
+    pub fn step_count(&self) -> usize {
+        self.steps.len()
+    }
+
     /// The plain instructions generated so far (for a branch body).
     pub fn instructions(self) -> Vec<Instruction> {
         self.steps
@@ -930,7 +968,7 @@ pub fn run_family(family: &Family<'_>) {
     let mut failed = 0;
     for index in 0..family.cases {
         let mut rng = Rng::new(family.seed ^ (index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
-        let (case, code, mask) = loop {
+        let (case, what) = loop {
             let init = {
                 let mut s = random_state(&mut rng, addr);
                 (family.init)(&mut rng, &mut s, addr);
@@ -939,43 +977,73 @@ pub fn run_family(family: &Family<'_>) {
             let scratch = random_scratch(&mut rng);
             let n = 1 + rng.below(MAX_STEPS as u64) as usize;
             let mut g = Gen::new(&mut rng);
+            let mut units = Vec::with_capacity(n);
             for _ in 0..n {
                 (family.emit)(&mut g);
+                units.push(g.step_count());
             }
             let case = Case {
                 init,
                 scratch,
                 steps: g.finish(),
+                units,
             };
-            if let (Some(code), Some(mask)) = (case.encode(), case.flag_mask()) {
-                break (case, code, mask);
+            if let Some(what) = check(&mut native, &mut emu, &case) {
+                break (case, what);
             }
-        };
-        let mut host = case.init;
-        native.scratch_mut().copy_from_slice(&case.scratch);
-        // SAFETY: `Gen` only builds instructions that name no RSP, address
-        // memory only at R15 (the scratch page) plus an in-page
-        // displacement or through string registers a family's `init`
-        // points into the page, cannot raise #DE, and branch only forward
-        // within the case; so the snippet falls through its end.
-        unsafe { native.run(&code, &mut host) };
-        let what = match emu.run(&code, &case.init, addr, &case.scratch) {
-            Ok((state, mem)) => differences(&case, mask, &host, native.scratch(), &state, &mem),
-            Err(why) => vec![why],
         };
         if !what.is_empty() {
             failed += 1;
             if failures.len() < 3 {
-                failures.push(report(family.name, index, &case, addr, &what));
+                let (small, what) = shrink(&mut native, &mut emu, case, what);
+                failures.push(report(family.name, index, &small, addr, &what));
             }
         }
     }
     assert!(
         failed == 0,
-        "{failed} of {} cases differ from the host CPU; first ones:\n{}",
+        "{failed} of {} cases differ from the host CPU; first ones (shrunk):\n{}",
         family.cases,
         failures.join("\n")
     );
+}
+
+/// Runs `case` on both sides: `None` if it cannot be used (does not encode,
+/// or branches on an undefined flag), else the differences found.
+fn check(native: &mut NativeRunner, emu: &mut EmuRunner, case: &Case) -> Option<Vec<String>> {
+    let code = case.encode()?;
+    let mask = case.flag_mask()?;
+    let addr = native.scratch_addr();
+    let mut host = case.init;
+    native.scratch_mut().copy_from_slice(&case.scratch);
+    // SAFETY: `Gen` only builds instructions that name no RSP, address
+    // memory only at R15 (the scratch page) plus an in-page displacement
+    // or through string registers a family's `init` points into the page,
+    // cannot raise #DE (each unit carries its own set-up), and branch only
+    // forward within the case; so the snippet falls through its end.
+    unsafe { native.run(&code, &mut host) };
+    Some(match emu.run(&code, &case.init, addr, &case.scratch) {
+        Ok((state, mem)) => differences(case, mask, &host, native.scratch(), &state, &mem),
+        Err(why) => vec![why],
+    })
+}
+
+/// Drops generated units from a failing case while it still fails.
+fn shrink(
+    native: &mut NativeRunner,
+    emu: &mut EmuRunner,
+    mut case: Case,
+    mut what: Vec<String>,
+) -> (Case, Vec<String>) {
+    let mut k = 0;
+    while k < case.units.len() && case.units.len() > 1 {
+        let smaller = case.without_unit(k);
+        match check(native, emu, &smaller) {
+            Some(w) if !w.is_empty() => (case, what) = (smaller, w),
+            _ => k += 1,
+        }
+    }
+    (case, what)
 }
 
 #[cfg(test)]
@@ -984,11 +1052,7 @@ mod tests {
     use iced_x86::Register::{CL, EAX, EBX, RCX};
 
     fn case(steps: Vec<Step>) -> Case {
-        Case {
-            init: State::default(),
-            scratch: vec![0; SCRATCH_SIZE],
-            steps,
-        }
+        Case::new(State::default(), vec![0; SCRATCH_SIZE], steps)
     }
 
     fn op(code: Code, a: Register, b: Register) -> Step {
@@ -1078,11 +1142,11 @@ mod tests {
                 }
             }
             let steps = g.finish();
-            let c = Case {
-                init: random_state(&mut rng, addr),
-                scratch: random_scratch(&mut rng),
+            let c = Case::new(
+                random_state(&mut rng, addr),
+                random_scratch(&mut rng),
                 steps,
-            };
+            );
             let mut s = c.init;
             native.scratch_mut().copy_from_slice(&c.scratch);
             // SAFETY: as in `run_family`; a #DE here would kill the test
