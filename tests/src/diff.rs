@@ -839,12 +839,13 @@ impl EmuRunner {
         } else {
             rsp
         };
-        let ram = cpu.mem.ram();
-        let rip = u64::from_le_bytes(ram[frame..frame + 8].try_into().unwrap());
-        format!(
-            "emulator raised vector {v} at code offset {:#x}",
-            rip.wrapping_sub(CODE_BASE)
-        )
+        match cpu.mem.ram().get(frame..frame + 8) {
+            Some(b) => format!(
+                "emulator raised vector {v} at code offset {:#x}",
+                u64::from_le_bytes(b.try_into().expect("8 bytes")).wrapping_sub(CODE_BASE)
+            ),
+            None => format!("emulator raised vector {v} (stack {rsp:#x} outside RAM)"),
+        }
     }
 }
 
