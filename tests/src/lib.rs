@@ -3,6 +3,12 @@
 
 /// Page tables in guest memory and paging state for MMU tests.
 pub mod paging;
+/// Differential testing against the host CPU: generated cases, both runs, comparison.
+pub mod diff;
+/// Running code snippets natively on the host CPU.
+pub mod native;
+/// Exception vectors whose handlers halt, to see which fault a test hit.
+pub mod trap;
 
 pub use emulator;
 pub use iced_x86;

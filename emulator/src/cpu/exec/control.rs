@@ -169,9 +169,11 @@ fn ret<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
 /// test it. The count register's width is the address size.
 fn loop_handler(i: &Instruction) -> Option<Handler> {
     let name = format!("{:?}", i.code());
-    let width = if name.ends_with("_RCX") {
+    // The count register is the address size: LOOP codes name it, JrCXZ
+    // codes do not (Jrcxz_rel8_64, Jecxz_rel8_16/32/64).
+    let width = if name.ends_with("_RCX") || i.mnemonic() == Mnemonic::Jrcxz {
         8
-    } else if name.ends_with("_ECX") {
+    } else if name.ends_with("_ECX") || i.mnemonic() == Mnemonic::Jecxz {
         4
     } else {
         2
