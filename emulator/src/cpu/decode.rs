@@ -328,9 +328,10 @@ impl Cpu {
             if self.triple_fault {
                 return Stop::TripleFault;
             }
-            if self.interrupt_shadow || self.flags.test(rflags::TF) {
+            if self.interrupt_shadow || self.flags.test(rflags::TF | rflags::RF) {
                 // One instruction at a time: after STI/MOV SS (interrupts
-                // wait one instruction) and under single-step.
+                // wait one instruction), under single-step, and while RF
+                // is set (it clears once an instruction completes).
                 prev = std::ptr::null();
                 self.step_one();
                 continue;
@@ -421,23 +422,20 @@ impl Cpu {
     #[inline(always)]
     fn exec_block(&mut self, block: &Block) -> bool {
         self.exit_block = false;
-        let mut done = 0u64;
         for insn in block.insns.iter() {
             self.rip = insn.next_ip;
             if let Err(e) = (insn.handler)(self, insn) {
                 // Faults restart the instruction: RIP back to its start.
                 self.rip = insn.ip();
-                self.instret += done;
                 self.raise(e);
                 return false;
             }
-            done += 1;
+            // Counted per instruction so RDTSC inside a block is exact.
+            self.instret += 1;
             if self.exit_block {
-                self.instret += done;
                 return false;
             }
         }
-        self.instret += done;
         true
     }
 
@@ -445,6 +443,7 @@ impl Cpu {
     /// delivers the single-step trap if TF was set before it.
     fn step_one(&mut self) {
         let trap = self.flags.test(rflags::TF);
+        let resume = self.flags.test(rflags::RF);
         self.interrupt_shadow = false;
         let block = match self.fetch_block() {
             Ok(b) => b,
@@ -463,6 +462,11 @@ impl Cpu {
             return;
         }
         self.instret += 1;
+        if resume {
+            // SDM 17.3.1.1: RF clears after any instruction completes
+            // (an IRET that loaded RF=1 did not start with it set).
+            self.flags.assign(rflags::RF, false);
+        }
         if trap {
             // Single-step trap after the instruction (SDM 17.3.1.4).
             self.dr[6] |= 1 << 14;
