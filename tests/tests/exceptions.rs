@@ -7,8 +7,9 @@
 //!
 //! Not covered here, because the instructions that raise them belong to
 //! families outside this branch or are not implemented: #DE (DIV/IDIV),
-//! #NM (x87/SSE with CR0.TS/EM), #XM (SSE), #MF (x87). #AC is never raised:
-//! this CPU does no alignment checking.
+//! #NM (x87/SSE with CR0.TS/EM), #XM (SSE), #MF (x87): those are tested
+//! with their instruction families (`sse_faults.rs`, `x87.rs`,
+//! `integer_muldiv.rs`).
 
 use emulator::bare::{sel, BareMode, KERNEL_STACK, TSS_BASE};
 use emulator::cpu::state::{rflags, SegReg};
@@ -493,4 +494,46 @@ fn into_is_invalid_in_64_bit_mode() {
     vm.run_to_hlt(10);
 
     assert_eq!(halted_vector(&vm), Some(6));
+}
+
+// ---------------------------------------------------------------------
+// Alignment check
+// ---------------------------------------------------------------------
+
+/// Ring-3 code that sets RFLAGS.AC, then loads a dword from an odd address.
+fn misaligned_user_load(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    a.pushfq()?;
+    a.or(qword_ptr(rsp), rflags::AC as i32)?;
+    a.popfq()?;
+    a.mov(eax, dword_ptr(USER_STACK - 0x1FF))?;
+    a.hlt()
+}
+
+#[test]
+fn misaligned_load_at_ring3_with_am_and_ac_raises_ac_with_error_code_zero() {
+    let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
+    vm.cpu.cr0 |= emulator::cpu::state::cr0::AM;
+    with_user_code(&mut vm, 64, misaligned_user_load);
+
+    vm.run_to_hlt(50);
+
+    assert_eq!(halted_vector(&vm), Some(17));
+    assert_eq!(stack_u64(&vm, 0), 0, "error code");
+    let load_at = USER_CODE + len(64, |a| {
+        a.pushfq()?;
+        a.or(qword_ptr(rsp), rflags::AC as i32)?;
+        a.popfq()
+    });
+    assert_eq!(stack_u64(&vm, 1), load_at, "RIP of the faulting load");
+}
+
+#[test]
+fn misaligned_load_without_cr0_am_is_not_checked() {
+    let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
+    with_user_code(&mut vm, 64, misaligned_user_load);
+
+    vm.run_to_hlt(50);
+
+    // The user-mode HLT itself faults with #GP: the load went through.
+    assert_eq!(halted_vector(&vm), Some(13));
 }

@@ -20,7 +20,7 @@
 //! registers, #GP(0) on reserved bits), `paging_control_changed` (the TLB
 //! flushes CR0/CR4/EFER writes require) and `set_a20`.
 
-use super::state::{cr0, cr4, efer, SegReg};
+use super::state::{cr0, cr4, efer, rflags, SegReg};
 use super::{Cpu, Exception, Mode};
 use crate::memory::{Region, PAGE_SIZE};
 use crate::mmu::tlb::{allow, TlbEntry};
@@ -111,9 +111,30 @@ impl Cpu {
             if !is_canonical(lin) || !is_canonical(lin.wrapping_add(len - 1)) {
                 return Err(Self::segment_fault(s));
             }
+            self.check_alignment(lin, len, kind)?;
             return Ok(lin);
         }
-        self.linear_legacy(s, off, len, kind)
+        let lin = self.linear_legacy(s, off, len, kind)?;
+        self.check_alignment(lin, len, kind)?;
+        Ok(lin)
+    }
+
+    /// Alignment checking (SDM Vol. 3A, 6.15, #AC): at CPL 3 with CR0.AM
+    /// and RFLAGS.AC set, a 2-, 4- or 8-byte data access must be aligned to
+    /// its size. Instruction fetches and 16-byte SSE accesses (which have
+    /// their own #GP alignment rule) are not checked.
+    #[inline(always)]
+    fn check_alignment(&self, lin: u64, len: u64, kind: AccessKind) -> Result<(), Exception> {
+        if self.cpl == 3
+            && (2..=8).contains(&len)
+            && lin & (len - 1) != 0
+            && kind != AccessKind::Execute
+            && self.cr0 & cr0::AM != 0
+            && self.flags.test(rflags::AC)
+        {
+            return Err(Exception::AlignmentCheck);
+        }
+        Ok(())
     }
 
     fn linear_legacy(
