@@ -7,8 +7,27 @@
 /// Width of one port or MMIO access, in bytes (1, 2, 4 or 8).
 pub type AccessSize = u8;
 
+/// What the board asks of the CPU's owner after a port write: things a
+/// device cannot do itself because they reach beyond the bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Open (true) or close the A20 gate (8042 output port, port 0x92).
+    SetA20(bool),
+    /// Reset the machine (8042 command 0xFE, port 0x92 bit 0, port 0xCF9).
+    Reset,
+    /// Stop with this exit status (the exit port: (v << 1) | 1).
+    Exit(u8),
+}
+
 /// The board as the CPU sees it.
 pub trait Bus {
+    /// Tells the board how many instructions have retired, just before a
+    /// port or MMIO access, so device timers read the exact virtual time.
+    fn sync(&mut self, _instret: u64) {}
+    /// A request the last port write raised, if any (see `Control`).
+    fn take_control(&mut self) -> Option<Control> {
+        None
+    }
     /// Reads `size` bytes from an I/O port. Unclaimed ports read all-ones.
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32;
     /// Writes `size` bytes to an I/O port. Unclaimed ports ignore writes.

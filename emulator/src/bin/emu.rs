@@ -109,5 +109,7 @@ fn exec(file: &PathBuf, mode: ExecMode, load: u64, mem_mib: u64, max: u64) -> Ex
         Stop::Halted => ExitCode::SUCCESS,
         Stop::Budget => ExitCode::from(3),
         Stop::TripleFault => ExitCode::from(4),
+        // No board: nothing can ask for a reset or an exit.
+        Stop::Control(_) => ExitCode::from(5),
     }
 }

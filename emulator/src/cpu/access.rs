@@ -381,7 +381,10 @@ impl Cpu {
     /// Reads `size` bytes of physical memory (within one page).
     pub fn read_phys_sized(&mut self, phys: u64, size: u8) -> u64 {
         match self.mem.region(phys) {
-            Region::Mmio => self.bus.mmio_read(phys, size),
+            Region::Mmio => {
+                self.bus.sync(self.instret);
+                self.bus.mmio_read(phys, size)
+            }
             _ => {
                 let mut v = 0;
                 for i in 0..size as u64 {
@@ -396,7 +399,10 @@ impl Cpu {
     /// the block cache when decoded code changes.
     pub fn write_phys_sized(&mut self, phys: u64, size: u8, v: u64) {
         match self.mem.region(phys) {
-            Region::Mmio => self.bus.mmio_write(phys, size, v),
+            Region::Mmio => {
+                self.bus.sync(self.instret);
+                self.bus.mmio_write(phys, size, v)
+            }
             Region::Rom(_) => {}
             Region::Ram(_) => {
                 if self.mem.is_code_page(phys) {

@@ -328,6 +328,9 @@ impl Cpu {
             if self.triple_fault {
                 return Stop::TripleFault;
             }
+            if let Some(c) = self.control.take() {
+                return Stop::Control(c);
+            }
             if self.interrupt_shadow || self.flags.test(rflags::TF | rflags::RF) {
                 // One instruction at a time: after STI/MOV SS (interrupts
                 // wait one instruction), under single-step, and while RF
@@ -336,7 +339,12 @@ impl Cpu {
                 self.step_one();
                 continue;
             }
-            if self.nmi_pending || (self.flags.test(rflags::IF) && self.bus.interrupt_pending()) {
+            if self.nmi_pending
+                || (self.flags.test(rflags::IF) && {
+                    self.bus.sync(self.instret);
+                    self.bus.interrupt_pending()
+                })
+            {
                 prev = std::ptr::null();
                 self.check_interrupts();
                 continue;
@@ -369,6 +377,8 @@ impl Cpu {
         }
         if self.triple_fault {
             Stop::TripleFault
+        } else if let Some(c) = self.control.take() {
+            Stop::Control(c)
         } else {
             Stop::Budget
         }

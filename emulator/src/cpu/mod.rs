@@ -37,6 +37,8 @@ pub enum Stop {
     Halted,
     /// A fault while delivering a double fault: the CPU shuts down.
     TripleFault,
+    /// The board asked for a reset or an exit (see `bus::Control`).
+    Control(crate::bus::Control),
 }
 
 /// One x86-64 processor with its physical memory and the board's bus.
@@ -84,6 +86,8 @@ pub struct Cpu {
     /// NMIs are blocked from NMI delivery until the next `iret`.
     pub(crate) nmi_blocked: bool,
     pub(crate) triple_fault: bool,
+    /// A reset or exit the board asked for; `run` returns it.
+    pub(crate) control: Option<crate::bus::Control>,
 }
 
 impl Cpu {
@@ -124,6 +128,7 @@ impl Cpu {
             nmi_pending: false,
             nmi_blocked: false,
             triple_fault: false,
+            control: None,
         };
         cpu.reset();
         cpu
@@ -179,6 +184,7 @@ impl Cpu {
         self.nmi_pending = false;
         self.nmi_blocked = false;
         self.triple_fault = false;
+        self.control = None;
         self.mem.set_a20(true);
         self.tlb.flush_all();
         self.blocks.clear();

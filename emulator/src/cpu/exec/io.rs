@@ -18,6 +18,7 @@
 
 use super::string::{self, Element, RAX, RDX};
 use super::Handler;
+use crate::bus::Control;
 use crate::cpu::decode::Insn;
 use crate::cpu::state::{Mode, SegReg};
 use crate::cpu::{Cpu, Exception};
@@ -85,7 +86,7 @@ fn port_operand(cpu: &Cpu, insn: &Insn, n: u32) -> u16 {
 fn port_in<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     let port = port_operand(cpu, insn, 1);
     cpu.check_io_permission(port, N as u8)?;
-    let v = cpu.bus.io_read(port, N as u8);
+    let v = cpu.port_read(port, N as u8);
     cpu.set_gpr_sized(RAX, N as u8, v as u64);
     cpu.exit_block = true;
     Ok(())
@@ -96,7 +97,7 @@ fn port_out<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception>
     let port = port_operand(cpu, insn, 0);
     cpu.check_io_permission(port, N as u8)?;
     let v = cpu.gpr_sized(RAX, N as u8);
-    cpu.bus.io_write(port, N as u8, v as u32);
+    cpu.port_write(port, N as u8, v as u32);
     cpu.exit_block = true;
     Ok(())
 }
@@ -122,7 +123,7 @@ impl Element for Ins {
         let lin = cpu.linear(SegReg::Es, di, N as u64, AccessKind::Write)?;
         cpu.check_lin(lin, AccessKind::Write, user)?;
         cpu.check_lin(lin.wrapping_add(N as u64 - 1), AccessKind::Write, user)?;
-        let v = cpu.bus.io_read(cpu.gpr[RDX] as u16, N as u8);
+        let v = cpu.port_read(cpu.gpr[RDX] as u16, N as u8);
         cpu.write_lin::<N>(lin, v as u64, user)
     }
 }
@@ -144,7 +145,31 @@ impl Element for Outs {
 
     fn one<const N: usize>(cpu: &mut Cpu, insn: &Insn, si: u64, _: u64) -> Result<(), Exception> {
         let v = cpu.read::<N>(insn.seg, si)?;
-        cpu.bus.io_write(cpu.gpr[RDX] as u16, N as u8, v as u32);
+        cpu.port_write(cpu.gpr[RDX] as u16, N as u8, v as u32);
         Ok(())
+    }
+}
+
+impl Cpu {
+    /// Reads a port, after telling the board the current instruction count.
+    pub fn port_read(&mut self, port: u16, size: u8) -> u32 {
+        self.bus.sync(self.instret);
+        self.bus.io_read(port, size)
+    }
+
+    /// Writes a port, then carries out what the write asked of the CPU's
+    /// owner: A20 changes at once; reset and exit stop `run`.
+    pub fn port_write(&mut self, port: u16, size: u8, value: u32) {
+        self.bus.sync(self.instret);
+        self.bus.io_write(port, size, value);
+        while let Some(c) = self.bus.take_control() {
+            match c {
+                Control::SetA20(on) => self.set_a20(on),
+                other => {
+                    self.control = Some(other);
+                    self.exit_block = true;
+                }
+            }
+        }
     }
 }
