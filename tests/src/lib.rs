@@ -1,6 +1,9 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
+/// Golden-file runner for instruction tests.
+pub mod golden;
+
 pub use emulator;
 pub use iced_x86;
 

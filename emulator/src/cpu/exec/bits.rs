@@ -99,6 +99,8 @@ fn bit_scan<const FORWARD: bool, const N: usize>(
     } as u64;
     cpu.write_op::<N>(insn, 0, index)?;
     cpu.flags.set_result(N as u8, index, false, false, false);
+    // A nonzero source clears ZF, even when the index is 0.
+    cpu.flags.set_status(ZF, 0);
     Ok(())
 }
 

@@ -63,7 +63,9 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Movsxd => {
             extend_handler(m != Mnemonic::Movzx, n, super::operand_size(i, 1))
         }
-        Mnemonic::Cbw | Mnemonic::Cwde | Mnemonic::Cdqe => sized!(n, widen_accumulator),
+        Mnemonic::Cbw => Some(widen_accumulator::<2>),
+        Mnemonic::Cwde => Some(widen_accumulator::<4>),
+        Mnemonic::Cdqe => Some(widen_accumulator::<8>),
         Mnemonic::Cwd => Some(sign_fill::<2>),
         Mnemonic::Cdq => Some(sign_fill::<4>),
         Mnemonic::Cqo => Some(sign_fill::<8>),
