@@ -31,4 +31,7 @@ golden! {
     alu_real_mode => "integer_alu_real.txt",
     alu_protected_mode => "integer_alu_prot32.txt",
     alu_long_mode => "integer_alu_long64.txt",
+    legacy_real_mode => "integer_legacy_real.txt",
+    legacy_protected_mode => "integer_legacy_prot32.txt",
+    legacy_long_mode => "integer_legacy_long64.txt",
 }
