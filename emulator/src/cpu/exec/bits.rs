@@ -23,7 +23,7 @@ use crate::cpu::state::rflags::{CF, ZF};
 use crate::cpu::{Cpu, Exception};
 use crate::mmu::AccessKind;
 use crate::sized;
-use iced_x86::{Instruction, Mnemonic, OpKind};
+use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
 /// What a bit-test instruction does to the selected bit.
 const TEST: u8 = 0;
@@ -56,7 +56,7 @@ fn bit_test<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<
             let shift = 64 - bits as u32;
             let signed = ((raw << shift) as i64) >> shift;
             let unit = signed >> bits.trailing_zeros();
-            ea = ea.wrapping_add((unit * N as i64) as u64) & insn.addr_mask;
+            ea = ea.wrapping_add((unit * N as i64) as u64) & address_mask(insn);
         }
         let kind = if OP == TEST {
             AccessKind::Read
@@ -80,6 +80,18 @@ fn bit_test<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<
     }
     cpu.flags.set_status(CF, if v & m != 0 { CF } else { 0 });
     Ok(())
+}
+
+/// The address-size wrap of the memory operand. The EA recipe's mask
+/// comes from its registers; a 16-bit `[disp16]` operand has none, and
+/// iced marks it by a 2-byte displacement.
+fn address_mask(insn: &Insn) -> u64 {
+    let no_regs = insn.memory_base() == Register::None && insn.memory_index() == Register::None;
+    if no_regs && insn.memory_displ_size() == 2 {
+        0xFFFF
+    } else {
+        insn.addr_mask
+    }
 }
 
 /// BSF (`FORWARD`) and BSR: the index of the lowest / highest set bit.

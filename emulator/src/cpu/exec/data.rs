@@ -412,10 +412,10 @@ fn aad(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
 }
 
 /// ENTER alloc, level (`N`-byte operand size): push rBP; copy `level - 1`
-/// frame pointers from the old frame; push the new frame pointer if level
-/// > 0; rBP = the frame; rSP -= alloc. The level is taken modulo 32; the
-/// old-frame pointer steps with the stack-address size. Registers are
-/// restored if a push or read faults.
+/// frame pointers from the old frame; push the new frame pointer if the
+/// level is not 0; rBP = the frame; rSP -= alloc. The level is taken
+/// modulo 32; the old-frame pointer steps with the stack-address size.
+/// Registers are restored if a push or read faults.
 fn enter<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     let (saved_sp, saved_bp) = (cpu.gpr[RSP], cpu.gpr[RBP]);
     let r = enter_frame::<N>(cpu, insn);
