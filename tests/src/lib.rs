@@ -9,6 +9,8 @@ pub mod diff;
 pub mod native;
 /// Exception vectors whose handlers halt, to see which fault a test hit.
 pub mod trap;
+/// Golden-file runner for instruction tests.
+pub mod golden;
 
 pub use emulator;
 pub use iced_x86;

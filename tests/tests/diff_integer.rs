@@ -108,7 +108,6 @@ fn short_branches_over_alu_code_match_host() {
 }
 
 #[test]
-#[ignore = "shift.rs handlers come from another branch: remove this attribute when merged"]
 fn shifts_and_rotates_match_host() {
     family(
         "shift",
@@ -118,19 +117,16 @@ fn shifts_and_rotates_match_host() {
 }
 
 #[test]
-#[ignore = "muldiv.rs handlers come from another branch: remove this attribute when merged"]
 fn multiply_and_divide_match_host() {
     family("muldiv", 0xB2, &[Mul, Imul, Div, Idiv]);
 }
 
 #[test]
-#[ignore = "bits.rs handlers come from another branch: remove this attribute when merged"]
 fn bit_test_and_scan_match_host() {
     family("bits", 0xB3, &[Bt, Bts, Btr, Btc, Bsf, Bsr]);
 }
 
 #[test]
-#[ignore = "data.rs handlers (MOVZX, CMOVcc, XCHG, ...) come from another branch: remove this attribute when merged"]
 fn extend_cmov_setcc_exchange_match_host() {
     family(
         "data",

@@ -72,14 +72,14 @@ fn fuzz(mode: BareMode, seed: u64) {
     let worker = std::thread::spawn(move || {
         let mem = PhysMemory::new(16 << 20).expect("RAM");
         let mut cpu = Cpu::new(mem, Box::new(NullBus));
-        let (mut stops, mut retired, mut vectors) = ([0usize; 3], 0, [0usize; 256]);
+        let (mut stops, mut retired, mut vectors) = ([0usize; 4], 0, [0usize; 256]);
         for index in 0..BLOBS {
             worker_progress.store(index, Ordering::SeqCst);
             let (code, gpr) = blob(seed, index);
             let before = cpu.instret;
             let stop = run_blob(&mut cpu, mode, &code, &gpr);
             retired += cpu.instret.wrapping_sub(before);
-            stops[stop as usize] += 1;
+            stops[stop_index(stop)] += 1;
             if let Some(v) = trap::halted_vector(&cpu) {
                 vectors[v as usize] += 1;
             }
@@ -92,9 +92,9 @@ fn fuzz(mode: BareMode, seed: u64) {
         eprintln!(
             "{mode:?}: {BLOBS} blobs, {retired} instructions retired; \
              budget {} halted {} triple fault {}; halted in handler {}",
-            stops[Stop::Budget as usize],
-            stops[Stop::Halted as usize],
-            stops[Stop::TripleFault as usize],
+            stops[stop_index(Stop::Budget)],
+            stops[stop_index(Stop::Halted)],
+            stops[stop_index(Stop::TripleFault)],
             top.join(", ")
         );
     });
@@ -148,4 +148,14 @@ fn random_code_in_compatibility_mode_never_panics_or_hangs() {
 #[test]
 fn random_code_in_64_bit_mode_never_panics_or_hangs() {
     fuzz(BareMode::Long64, 0xF3);
+}
+
+/// A slot per kind of stop, for the summary.
+fn stop_index(stop: Stop) -> usize {
+    match stop {
+        Stop::Budget => 0,
+        Stop::Halted => 1,
+        Stop::TripleFault => 2,
+        Stop::Control(_) => 3,
+    }
 }

@@ -160,6 +160,10 @@ pub struct Block {
     key: Key,
     /// Bytes the instructions occupy from `key.phys` (within one page).
     len: u64,
+    /// Whether the block lives in the cache. Uncached blocks (a page-
+    /// straddling instruction, code in MMIO) are dropped after one run, so
+    /// nothing may link to them.
+    cached: bool,
     /// The blocks that followed this one last time, by RIP: a chained exit
     /// skips the fetch translation and the cache lookup. A link is trusted
     /// only while `BlockCache::generation` still equals `link_gen`.
@@ -258,6 +262,7 @@ impl BlockCache {
         self.fast[slot(key.phys)] = p;
         if let Some(old) = self.map.insert(key, block) {
             self.graveyard.push(old);
+            self.generation += 1;
         }
         self.decoded_blocks += 1;
         p
@@ -394,7 +399,11 @@ impl Cpu {
     /// Remembers that `next` followed `prev`.
     fn link(&self, prev: &Block, next: *const Block) {
         // SAFETY: `next` is live (see `run`).
-        let rip = unsafe { (*next).key.rip };
+        let next_block = unsafe { &*next };
+        if !next_block.cached {
+            return;
+        }
+        let rip = next_block.key.rip;
         let generation = self.link_generation();
         if prev.link_gen.get() != generation {
             prev.link_gen.set(generation);
@@ -559,15 +568,16 @@ impl Cpu {
             let mut d = Decoder::with_ip(key.bitness, &bytes[..in_page + n2], key.rip, DecoderOptions::NONE);
             insns.push(Insn::new(d.decode(), key.bitness));
         }
+        let page = key.phys & !(PAGE_SIZE - 1);
+        let region = self.mem.region(page);
         let block = Box::new(Block {
             len: insns.iter().map(|i| i.len() as u64).sum(),
             insns: insns.into_boxed_slice(),
             key,
             links: Default::default(),
             link_gen: Cell::new(u64::MAX),
+            cached: cacheable && region != Region::Mmio,
         });
-        let page = key.phys & !(PAGE_SIZE - 1);
-        let region = self.mem.region(page);
         if !cacheable || region == Region::Mmio {
             // Not cached: it is dropped once it has run.
             let p: *const Block = &*block;

@@ -33,7 +33,7 @@ pub use super::decode::Handler;
 /// Picks the handler for a decoded instruction. Anything no family claims
 /// raises #UD when executed.
 pub fn resolve(i: &Instruction) -> Handler {
-    if i.is_invalid() {
+    if i.is_invalid() || i.has_lock_prefix() && !lockable(i) {
         return undefined;
     }
     // `far` precedes `control`, which would take far JMP/CALL m16:xx for
@@ -55,6 +55,19 @@ pub fn resolve(i: &Instruction) -> Handler {
         x87::resolve,
     ];
     families.iter().find_map(|f| f(i)).unwrap_or(undefined)
+}
+
+/// Whether a LOCK prefix is allowed: only on the read-modify-write
+/// instructions the SDM lists (Vol. 2A, "LOCK"), and only with a memory
+/// destination; anything else is #UD. (iced already decodes most such
+/// cases as invalid; this keeps the rule whatever the decoder options.)
+fn lockable(i: &Instruction) -> bool {
+    use iced_x86::Mnemonic::*;
+    let rmw = [
+        Add, Adc, And, Btc, Btr, Bts, Cmpxchg, Cmpxchg8b, Cmpxchg16b, Dec, Inc, Neg, Not, Or, Sbb,
+        Sub, Xor, Xadd, Xchg,
+    ];
+    rmw.contains(&i.mnemonic()) && i.op0_kind() == OpKind::Memory
 }
 
 /// #UD: an invalid opcode, or one this CPU does not implement.
