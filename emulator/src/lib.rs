@@ -5,11 +5,13 @@
 //! - `mmu`: page walks and the software TLB.
 //! - `memory`: guest physical memory (RAM, ROM, the code bitmap).
 //! - `bus`: what the CPU asks of the board (ports, MMIO, INTR).
+//! - `devices`: the PC devices (PIC, PIT, UART, ATA, CMOS, 8042, ...).
 //! - `bare`: a CPU set up directly in real, protected or long mode, for
 //!   running flat code without firmware (tests, benchmarks, `emu exec`).
 
 pub mod bare;
 pub mod bus;
 pub mod cpu;
+pub mod devices;
 pub mod memory;
 pub mod mmu;
