@@ -6,6 +6,7 @@
 //! - `memory`: guest physical memory (RAM, ROM, the code bitmap).
 //! - `bus`: what the CPU asks of the board (ports, MMIO, INTR).
 //! - `devices`: the PC devices (PIC, PIT, UART, ATA, CMOS, 8042, ...).
+//! - `machine`: the board that wires them, the clock, and the run loop.
 //! - `bare`: a CPU set up directly in real, protected or long mode, for
 //!   running flat code without firmware (tests, benchmarks, `emu exec`).
 
@@ -13,5 +14,6 @@ pub mod bare;
 pub mod bus;
 pub mod cpu;
 pub mod devices;
+pub mod machine;
 pub mod memory;
 pub mod mmu;

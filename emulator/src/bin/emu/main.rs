@@ -1,0 +1,417 @@
+//! `emu`: the emulator's command line.
+
+mod terminal;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use emulator::bare::{self, BareMode};
+use emulator::bus::NullBus;
+use emulator::cpu::{Cpu, Stop};
+use emulator::devices::disk::DiskMode;
+use emulator::machine::clock::ClockMode;
+use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
+use emulator::memory::{PhysMemory, ROM_SIZE};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Process exit statuses. The guest's exit-port values are odd
+/// ((v << 1) | 1); the emulator's own are even.
+mod status {
+    pub const QUIT: u8 = 0;
+    pub const HOST_ERROR: u8 = 2;
+    pub const TRIPLE_FAULT: u8 = 4;
+    pub const TIMEOUT: u8 = 6;
+    pub const INSTRUCTION_LIMIT: u8 = 8;
+    pub const HUNG: u8 = 10;
+}
+
+const EXIT_STATUS_HELP: &str = "\
+Exit status:
+  (v << 1) | 1  the guest wrote v to the exit port 0xF4 (QEMU isa-debug-exit)
+  0             you quit with Ctrl-A X
+  2             host error: bad option, missing or malformed image
+  4             triple fault (with --no-reboot)
+  6             --timeout passed
+  8             --max-instructions reached
+  10            the CPU halted with interrupts disabled (nothing can wake it)
+
+Console keys (emu run): Ctrl-A X quits, Ctrl-A H lists the keys,
+Ctrl-A Ctrl-A sends Ctrl-A to the guest.";
+
+/// An x86-64 PC emulator: boots disk images on an emulated PC/AT with a
+/// serial console, deterministic by default.
+#[derive(Parser)]
+#[command(version, about, after_help = EXIT_STATUS_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boots a PC with the given disk images.
+    ///
+    /// The guest's serial console (COM1) is this terminal: its output goes
+    /// to stdout, your keys go to the guest (the terminal is in raw mode
+    /// while it runs, when stdin is a terminal). Emulator messages go to
+    /// stderr.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Run(RunArgs),
+    /// Runs a flat binary on a bare CPU (no firmware, no devices) until it
+    /// executes HLT, then prints the registers.
+    ///
+    /// The CPU starts directly in the chosen mode with flat segments (and,
+    /// for long mode, an identity map of the first 4 GiB); the file is
+    /// loaded at --load and executed from there.
+    Exec {
+        /// The flat binary to run.
+        file: PathBuf,
+        /// The mode the code is written for.
+        #[arg(long, value_enum, default_value = "long64")]
+        mode: ExecMode,
+        /// Physical address to load the file at and start from.
+        #[arg(long, default_value = "0x100000", value_parser = parse_u64)]
+        load: u64,
+        /// Guest RAM in MiB.
+        #[arg(long, default_value_t = 64)]
+        mem: u64,
+        /// Stop after this many instructions.
+        #[arg(long, default_value_t = 1_000_000_000)]
+        max_instructions: u64,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Disk images, attached in order (ATA0 master, ATA0 slave, ATA1
+    /// master, ATA1 slave). Writes go to the image file.
+    images: Vec<PathBuf>,
+    /// Another disk: PATH, PATH,readonly (writes fail) or PATH,snapshot
+    /// (writes are kept in memory; the file is never changed).
+    #[arg(long = "disk", value_name = "PATH[,readonly|,snapshot]")]
+    disks: Vec<String>,
+    /// Guest RAM: a number of MiB, or with a K, M or G suffix.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    mem: u64,
+    /// The 64 KiB firmware ROM to boot.
+    #[arg(long, value_name = "FILE")]
+    bios: Option<PathBuf>,
+    /// Where COM1 goes: stdio, file:PATH, or none.
+    #[arg(long, default_value = "stdio", value_parser = parse_serial)]
+    serial: Serial,
+    /// Time source: virtual (deterministic, from retired instructions) or
+    /// host (wall time, for interactive use).
+    #[arg(long, value_enum, default_value = "virtual")]
+    clock: ClockArg,
+    /// Stop on a triple fault with a register dump instead of resetting.
+    #[arg(long)]
+    no_reboot: bool,
+    /// Stop after this many instructions.
+    #[arg(long, value_name = "N")]
+    max_instructions: Option<u64>,
+    /// Stop after this many seconds of host time.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExecMode {
+    Real,
+    Protected32,
+    Long64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClockArg {
+    Virtual,
+    Host,
+}
+
+#[derive(Clone, Debug)]
+enum Serial {
+    Stdio,
+    File(PathBuf),
+    None,
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    let r = if let Some(h) = s.strip_prefix("0x") {
+        u64::from_str_radix(h, 16)
+    } else {
+        s.parse()
+    };
+    r.map_err(|e| format!("not a number: {s} ({e})"))
+}
+
+/// "256", "256M", "256MiB", "1G", "65536K": bytes.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().trim_end_matches("iB").trim_end_matches('B');
+    let (num, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        _ => (t, 20),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("not a size: {s} (try 256M or 1G)"))?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .ok_or(format!("size too large: {s}"))?;
+    if bytes < (1 << 20) || bytes % 4096 != 0 {
+        return Err(format!("RAM must be at least 1M and a multiple of 4K: {s}"));
+    }
+    Ok(bytes)
+}
+
+fn parse_serial(s: &str) -> Result<Serial, String> {
+    match s {
+        "stdio" => Ok(Serial::Stdio),
+        "none" => Ok(Serial::None),
+        _ => match s.strip_prefix("file:") {
+            Some(p) if !p.is_empty() => Ok(Serial::File(PathBuf::from(p))),
+            _ => Err(format!("expected stdio, file:PATH or none, got {s}")),
+        },
+    }
+}
+
+fn parse_disk(s: &str) -> Result<DiskSpec, String> {
+    let (path, mode) = match s.rsplit_once(',') {
+        Some((p, "readonly")) => (p, DiskMode::ReadOnly),
+        Some((p, "snapshot")) => (p, DiskMode::Snapshot),
+        Some((_, other)) if !other.contains('/') => {
+            return Err(format!("unknown disk option '{other}' (readonly or snapshot)"))
+        }
+        _ => (s, DiskMode::ReadWrite),
+    };
+    Ok(DiskSpec {
+        path: PathBuf::from(path),
+        mode,
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => ExitCode::from(run(args)),
+        Command::Exec {
+            file,
+            mode,
+            load,
+            mem,
+            max_instructions,
+        } => exec(&file, mode, load, mem, max_instructions),
+    }
+}
+
+fn host_error(msg: impl std::fmt::Display) -> u8 {
+    eprintln!("emu: {msg}");
+    status::HOST_ERROR
+}
+
+fn run(args: RunArgs) -> u8 {
+    let Some(bios_path) = args.bios else {
+        return host_error(
+            "no firmware: pass --bios FILE (a 64 KiB ROM); the built-in BIOS arrives with the firmware",
+        );
+    };
+    let bios = match std::fs::read(&bios_path) {
+        Ok(b) if b.len() == ROM_SIZE => b,
+        Ok(b) => {
+            return host_error(format!(
+                "{}: a BIOS ROM must be exactly 65536 bytes, this is {}",
+                bios_path.display(),
+                b.len()
+            ))
+        }
+        Err(e) => return host_error(format!("{}: {e}", bios_path.display())),
+    };
+    let mut disks: Vec<DiskSpec> = args
+        .images
+        .iter()
+        .map(|p| DiskSpec {
+            path: p.clone(),
+            mode: DiskMode::ReadWrite,
+        })
+        .collect();
+    for d in &args.disks {
+        match parse_disk(d) {
+            Ok(spec) => disks.push(spec),
+            Err(e) => return host_error(e),
+        }
+    }
+    let clock = match args.clock {
+        ClockArg::Virtual => ClockMode::Virtual,
+        ClockArg::Host => ClockMode::Host,
+    };
+    let config = MachineConfig {
+        ram_size: args.mem,
+        bios,
+        disks,
+        clock,
+        no_reboot: args.no_reboot,
+        max_instructions: args.max_instructions,
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        // Virtual time starts at a fixed date so runs repeat exactly.
+        rtc_start: (clock == ClockMode::Virtual).then_some(FIXED_RTC_START),
+    };
+
+    let (com1_out, com1_rx) = crossbeam_channel::unbounded();
+    let (com1_tx, com1_in) = crossbeam_channel::unbounded();
+    let (com2_out, _com2_rx) = crossbeam_channel::unbounded();
+    let (_com2_tx, com2_in) = crossbeam_channel::unbounded();
+    let (debug_out, debug_rx) = crossbeam_channel::unbounded::<u8>();
+    let (quit_tx, quit) = crossbeam_channel::bounded(1);
+    let io = HostIo {
+        com1_out,
+        com1_in,
+        com2_out,
+        com2_in,
+        debug_out,
+        quit,
+    };
+    let mut machine = match Machine::new(config, io) {
+        Ok(m) => m,
+        Err(e) => return host_error(e),
+    };
+
+    let writer = match spawn_output(args.serial, com1_rx) {
+        Ok(w) => w,
+        Err(e) => return host_error(e),
+    };
+    let debug_writer = std::thread::spawn(move || {
+        for b in debug_rx {
+            let _ = std::io::stderr().write_all(&[b]);
+        }
+    });
+    let raw = terminal::RawMode::enter();
+    terminal::spawn_input(com1_tx, quit_tx);
+
+    let outcome = machine.run();
+    let post = machine.post_codes();
+    drop(machine); // closes the output channels and flushes the disks
+    let _ = writer.join();
+    let _ = debug_writer.join();
+    drop(raw);
+
+    match outcome {
+        Outcome::Exit(code) => code,
+        Outcome::Quit => status::QUIT,
+        Outcome::TripleFault(dump) => {
+            eprintln!("emu: triple fault\n{dump}{}", last_post(&post));
+            status::TRIPLE_FAULT
+        }
+        Outcome::Timeout => {
+            eprintln!("emu: timeout{}", last_post(&post));
+            status::TIMEOUT
+        }
+        Outcome::InstructionLimit => {
+            eprintln!("emu: instruction limit reached{}", last_post(&post));
+            status::INSTRUCTION_LIMIT
+        }
+        Outcome::Hung(msg) => {
+            eprintln!("emu: {msg}{}", last_post(&post));
+            status::HUNG
+        }
+    }
+}
+
+/// 2026-01-01T00:00:00Z: where the RTC starts under the virtual clock.
+const FIXED_RTC_START: i64 = 1_767_225_600;
+
+fn last_post(codes: &[u8]) -> String {
+    match codes.last() {
+        Some(c) => format!(" (last POST code {c:#04x})"),
+        None => String::new(),
+    }
+}
+
+/// Drains COM1 output to where --serial says, on its own thread.
+fn spawn_output(
+    serial: Serial,
+    rx: crossbeam_channel::Receiver<u8>,
+) -> Result<std::thread::JoinHandle<()>, String> {
+    let mut sink: Box<dyn Write + Send> = match serial {
+        Serial::Stdio => Box::new(std::io::stdout()),
+        Serial::None => Box::new(std::io::sink()),
+        Serial::File(p) => Box::new(
+            std::fs::File::create(&p).map_err(|e| format!("{}: {e}", p.display()))?,
+        ),
+    };
+    Ok(std::thread::spawn(move || {
+        while let Ok(b) = rx.recv() {
+            let mut chunk = vec![b];
+            chunk.extend(rx.try_iter());
+            if sink.write_all(&chunk).and_then(|_| sink.flush()).is_err() {
+                return;
+            }
+        }
+    }))
+}
+
+fn exec(file: &PathBuf, mode: ExecMode, load: u64, mem_mib: u64, max: u64) -> ExitCode {
+    let code = match std::fs::read(file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("emu: cannot read {}: {e}", file.display());
+            return ExitCode::from(status::HOST_ERROR);
+        }
+    };
+    let mem = match PhysMemory::new(mem_mib << 20) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("emu: {e}");
+            return ExitCode::from(status::HOST_ERROR);
+        }
+    };
+    if load.saturating_add(code.len() as u64) > mem.ram_size() {
+        eprintln!(
+            "emu: {} ({} bytes) does not fit in RAM at {load:#x}",
+            file.display(),
+            code.len()
+        );
+        return ExitCode::from(status::HOST_ERROR);
+    }
+    let mut cpu = Cpu::new(mem, Box::new(NullBus));
+    let bare_mode = match mode {
+        ExecMode::Real => BareMode::Real,
+        ExecMode::Protected32 => BareMode::Protected32,
+        ExecMode::Long64 => BareMode::Long64,
+    };
+    bare::setup(&mut cpu, bare_mode, load, 0x9_0000);
+    cpu.write_phys(load, &code);
+    let stop = cpu.run(max);
+    eprint!("{}", cpu.dump());
+    eprintln!("stopped: {stop:?} after {} instructions", cpu.instret);
+    ExitCode::from(match stop {
+        Stop::Halted => 0,
+        Stop::Budget => status::INSTRUCTION_LIMIT,
+        Stop::TripleFault => status::TRIPLE_FAULT,
+        // No board: nothing can ask for a reset or an exit.
+        Stop::Control(_) => status::HOST_ERROR,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_default_to_mib() {
+        assert_eq!(parse_size("256"), Ok(256 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert!(parse_size("12K").is_err(), "below 1 MiB");
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn disk_options_select_the_mode() {
+        assert_eq!(parse_disk("a.img,snapshot").unwrap().mode, DiskMode::Snapshot);
+        assert_eq!(parse_disk("a.img,readonly").unwrap().mode, DiskMode::ReadOnly);
+        assert_eq!(parse_disk("a.img").unwrap().mode, DiskMode::ReadWrite);
+        assert!(parse_disk("a.img,fast").is_err());
+    }
+}

@@ -1,0 +1,233 @@
+//! `emu run` end to end: tiny firmware ROMs assembled here boot on the
+//! board, talk to its devices, and the process's output and exit status
+//! are checked.
+
+use iced_x86::code_asm::*;
+use std::io::Write;
+use std::process::{Command, Output};
+
+type Program = fn(&mut CodeAssembler) -> Result<(), IcedError>;
+
+/// A 64 KiB ROM whose reset vector jumps to `code` at F000:0000.
+fn rom(code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> tempfile::NamedTempFile {
+    let mut a = CodeAssembler::new(16).unwrap();
+    code(&mut a).unwrap();
+    let body = a.assemble(0).unwrap();
+    let mut image = vec![0xFFu8; 0x10000];
+    image[..body.len()].copy_from_slice(&body);
+    // F000:FFF0: jmp far F000:0000.
+    image[0xFFF0..0xFFF5].copy_from_slice(&[0xEA, 0x00, 0x00, 0x00, 0xF0]);
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(&image).unwrap();
+    f
+}
+
+/// Writes the bytes of `text` to COM1, polling LSR.THRE before each.
+fn print(a: &mut CodeAssembler, text: &str) -> Result<(), IcedError> {
+    for b in text.bytes() {
+        let mut wait = a.create_label();
+        a.set_label(&mut wait)?;
+        a.mov(dx, 0x3FDu32)?;
+        a.in_(al, dx)?;
+        a.test(al, 0x20)?;
+        a.jz(wait)?;
+        a.mov(dx, 0x3F8u32)?;
+        a.mov(al, b as u32)?;
+        a.out(dx, al)?;
+    }
+    Ok(())
+}
+
+/// `out 0xF4, value`: the exit device.
+fn exit(a: &mut CodeAssembler, value: u8) -> Result<(), IcedError> {
+    a.mov(al, value as u32)?;
+    a.out(0xF4, al)
+}
+
+fn spin(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    let mut l = a.create_label();
+    a.set_label(&mut l)?;
+    a.jmp(l)
+}
+
+fn emu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_emu"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("emu runs")
+}
+
+fn path(f: &tempfile::NamedTempFile) -> &str {
+    f.path().to_str().unwrap()
+}
+
+#[test]
+fn serial_output_reaches_stdout_and_the_exit_port_sets_the_status() {
+    let bios = rom(|a| {
+        print(a, "hello\n")?;
+        exit(a, 5)
+    });
+
+    let out = emu(&["run", "--bios", path(&bios)]);
+
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+    assert_eq!(out.status.code(), Some(11), "(5 << 1) | 1");
+}
+
+#[test]
+fn triple_fault_with_no_reboot_stops_with_a_register_dump() {
+    let bios = rom(|a| {
+        // An empty IVT: INT 3 cannot be delivered, nor the faults after.
+        a.push(0)?;
+        a.push(0)?;
+        a.push(0)?;
+        a.mov(bp, sp)?;
+        a.lidt(ptr(bp))?;
+        a.int3()
+    });
+
+    let out = emu(&["run", "--no-reboot", "--bios", path(&bios)]);
+
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("triple fault"), "{err}");
+    assert!(err.contains("rip="), "register dump: {err}");
+}
+
+#[test]
+fn hlt_with_interrupts_disabled_is_reported_as_hung() {
+    let bios = rom(|a| {
+        a.cli()?;
+        a.hlt()
+    });
+
+    let out = emu(&["run", "--bios", path(&bios)]);
+
+    assert_eq!(out.status.code(), Some(10));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupts disabled"));
+}
+
+#[test]
+fn instruction_limit_stops_a_spinning_guest() {
+    let bios = rom(spin as Program);
+
+    let out = emu(&["run", "--max-instructions", "100000", "--bios", path(&bios)]);
+
+    assert_eq!(out.status.code(), Some(8));
+}
+
+#[test]
+fn timeout_stops_a_spinning_guest() {
+    let bios = rom(spin as Program);
+
+    let out = emu(&["run", "--timeout", "0.2", "--bios", path(&bios)]);
+
+    assert_eq!(out.status.code(), Some(6));
+}
+
+#[test]
+fn a_missing_image_is_refused_with_its_name() {
+    let bios = rom(|a| exit(a, 0));
+
+    let out = emu(&["run", "--bios", path(&bios), "/nonexistent/disk.img"]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/disk.img"));
+}
+
+#[test]
+fn an_image_whose_size_is_not_a_multiple_of_512_is_refused() {
+    let bios = rom(|a| exit(a, 0));
+    let mut img = tempfile::NamedTempFile::new().unwrap();
+    img.write_all(&[0u8; 1000]).unwrap();
+
+    let out = emu(&["run", "--bios", path(&bios), path(&img)]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("512"));
+}
+
+#[test]
+fn a_bios_of_the_wrong_size_is_refused() {
+    let mut bios = tempfile::NamedTempFile::new().unwrap();
+    bios.write_all(&[0u8; 100]).unwrap();
+
+    let out = emu(&["run", "--bios", path(&bios)]);
+
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("65536"));
+}
+
+/// Sends an LBA28 command for sector 0, count 1, to ATA0 master.
+fn ata_command(a: &mut CodeAssembler, command: u32) -> Result<(), IcedError> {
+    for (port, v) in [(0x1F6u32, 0xE0u32), (0x1F2, 1), (0x1F3, 0), (0x1F4, 0), (0x1F5, 0), (0x1F7, command)] {
+        a.mov(dx, port)?;
+        a.mov(al, v)?;
+        a.out(dx, al)?;
+    }
+    let mut drq = a.create_label();
+    a.set_label(&mut drq)?;
+    a.mov(dx, 0x1F7u32)?;
+    a.in_(al, dx)?;
+    a.test(al, 0x08)?;
+    a.jz(drq)?;
+    a.mov(dx, 0x1F0u32)?;
+    a.mov(cx, 256u32)?;
+    Ok(())
+}
+
+/// A ROM that writes sector 0 of ATA0 master with 0xAB bytes (LBA28 PIO),
+/// reads it back, and exits with 1 if the first byte read is 0xAB.
+fn ata_write_then_read(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    let mut bad = a.create_label();
+    a.xor(ax, ax)?;
+    a.mov(es, ax)?;
+    a.mov(ds, ax)?;
+    a.mov(di, 0x1000u32)?;
+    a.mov(cx, 256u32)?;
+    a.mov(ax, 0xABABu32)?;
+    a.cld()?;
+    a.rep().stosw()?;
+    ata_command(a, 0x30)?;
+    a.mov(si, 0x1000u32)?;
+    a.rep().outsw()?;
+    a.mov(dx, 0x1F7u32)?;
+    a.in_(al, dx)?;
+    ata_command(a, 0x20)?;
+    a.mov(di, 0x2000u32)?;
+    a.rep().insw()?;
+    a.cmp(byte_ptr(0x2000), 0xAB)?;
+    a.jne(bad)?;
+    exit(a, 1)?;
+    a.set_label(&mut bad)?;
+    exit(a, 2)
+}
+
+#[test]
+fn snapshot_disk_sees_its_writes_but_leaves_the_file_unchanged() {
+    let bios = rom(ata_write_then_read as Program);
+    let mut img = tempfile::NamedTempFile::new().unwrap();
+    img.write_all(&vec![0u8; 64 * 512]).unwrap();
+    let disk = format!("{},snapshot", path(&img));
+
+    let out = emu(&["run", "--bios", path(&bios), "--disk", &disk]);
+
+    assert_eq!(out.status.code(), Some(3), "the guest read back its write");
+    let bytes = std::fs::read(img.path()).unwrap();
+    assert!(bytes.iter().all(|&b| b == 0), "the image file is unchanged");
+}
+
+#[test]
+fn a_plain_disk_keeps_the_guests_writes() {
+    let bios = rom(ata_write_then_read as Program);
+    let mut img = tempfile::NamedTempFile::new().unwrap();
+    img.write_all(&vec![0u8; 64 * 512]).unwrap();
+
+    let out = emu(&["run", "--bios", path(&bios), path(&img)]);
+
+    assert_eq!(out.status.code(), Some(3));
+    let bytes = std::fs::read(img.path()).unwrap();
+    assert!(bytes[..512].iter().all(|&b| b == 0xAB));
+    assert!(bytes[512..].iter().all(|&b| b == 0));
+}
