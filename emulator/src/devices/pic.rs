@@ -295,9 +295,7 @@ impl Chip {
             // out its own master input, so a higher request inside the
             // slave reaches the CPU.
             Some(current)
-                if request == current
-                    && self.special_fully_nested()
-                    && self.cascades(request) =>
+                if request == current && self.special_fully_nested() && self.cascades(request) =>
             {
                 Some(request)
             }
@@ -608,5 +606,915 @@ impl PortDevice for PicPair {
             }
         }
         self.update_cascade();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER_CMD: u16 = 0;
+    const MASTER_DATA: u16 = 1;
+    const SLAVE_CMD: u16 = 2;
+    const SLAVE_DATA: u16 = 3;
+
+    /// ICW1 as the BIOS and Linux write it: edge-triggered, cascade, ICW4.
+    const ICW1_EDGE: u8 = icw1::SELECT | icw1::IC4;
+    const ICW1_LEVEL: u8 = ICW1_EDGE | icw1::LTIM;
+    const ICW4_8086: u8 = icw4::UPM;
+
+    const EOI: u8 = ocw2::NON_SPECIFIC_EOI;
+    const READ_IRR: u8 = ocw3::SELECT | ocw3::RR;
+    const READ_ISR: u8 = ocw3::SELECT | ocw3::RR | ocw3::RIS;
+
+    fn out(pic: &mut PicPair, offset: u16, value: u8) {
+        pic.write(offset, 1, u32::from(value));
+    }
+
+    fn inb(pic: &mut PicPair, offset: u16) -> u8 {
+        pic.read(offset, 1) as u8
+    }
+
+    /// The initialisation sequence a driver writes to one chip.
+    fn init_chip(pic: &mut PicPair, cmd: u16, icw1: u8, base: u8, icw3: u8, icw4: u8) {
+        out(pic, cmd, icw1);
+        out(pic, cmd + 1, base);
+        out(pic, cmd + 1, icw3);
+        out(pic, cmd + 1, icw4);
+    }
+
+    /// A pair with the given ICW1/ICW4 on both chips, master base 0x08,
+    /// slave base 0x70 (the BIOS layout), all unmasked.
+    fn pair_with(master_icw1: u8, slave_icw1: u8, icw4: u8) -> (Rc<IrqLines>, PicPair) {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        init_chip(&mut pic, MASTER_CMD, master_icw1, 0x08, 0x04, icw4);
+        init_chip(&mut pic, SLAVE_CMD, slave_icw1, 0x70, 0x02, icw4);
+        out(&mut pic, MASTER_DATA, 0x00);
+        out(&mut pic, SLAVE_DATA, 0x00);
+        (lines, pic)
+    }
+
+    /// The BIOS's setup: edge-triggered, 8086 mode, vectors 0x08 and 0x70.
+    fn bios_pair() -> (Rc<IrqLines>, PicPair) {
+        pair_with(ICW1_EDGE, ICW1_EDGE, ICW4_8086)
+    }
+
+    fn read_isr(pic: &mut PicPair, cmd: u16) -> u8 {
+        out(pic, cmd, READ_ISR);
+        inb(pic, cmd)
+    }
+
+    fn read_irr(pic: &mut PicPair, cmd: u16) -> u8 {
+        out(pic, cmd, READ_IRR);
+        inb(pic, cmd)
+    }
+
+    // --- initialisation ---
+
+    #[test]
+    fn an_uninitialised_pair_does_not_interrupt() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+
+        lines.line(0).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn bios_initialisation_then_irq0_gives_vector_8_and_puts_it_in_service() {
+        let (lines, mut pic) = bios_pair();
+
+        lines.line(0).pulse();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x08);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x01);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x00);
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn linux_initialisation_with_masks_gives_vectors_from_0x20_and_0x28() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        out(&mut pic, MASTER_DATA, 0xFF);
+        out(&mut pic, SLAVE_DATA, 0xFF);
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x20, 0x04, ICW4_8086);
+        init_chip(&mut pic, SLAVE_CMD, ICW1_EDGE, 0x28, 0x02, ICW4_8086);
+        out(&mut pic, MASTER_DATA, 0xFA); // IRQ 0 and the cascade open
+        out(&mut pic, SLAVE_DATA, 0xFE); // IRQ 8 open
+
+        lines.line(1).pulse();
+        lines.line(8).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x28);
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0xFA);
+        assert_eq!(inb(&mut pic, SLAVE_DATA), 0xFE);
+    }
+
+    #[test]
+    fn icw2_low_three_bits_are_ignored_in_8086_mode() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x0F, 0x04, ICW4_8086);
+
+        lines.line(3).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x0B);
+    }
+
+    #[test]
+    fn icw1_clears_the_mask_and_resets_the_read_select_to_irr() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0xFF);
+        out(&mut pic, MASTER_CMD, READ_ISR);
+
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, ICW4_8086);
+        lines.line(5).pulse();
+
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0x00);
+        assert_eq!(inb(&mut pic, MASTER_CMD), 0x20, "IRR, not ISR");
+    }
+
+    #[test]
+    fn icw1_discards_edges_seen_before_it() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        lines.line(4).pulse();
+
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, ICW4_8086);
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn a_line_high_across_icw1_needs_a_new_rising_edge() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        lines.line(4).raise();
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, ICW4_8086);
+        let before = pic.interrupt_pending();
+
+        lines.line(4).lower();
+        lines.line(4).raise();
+
+        assert!(!before);
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x0C);
+    }
+
+    #[test]
+    fn icw1_single_without_icw4_takes_only_icw2_then_port_1_is_the_mask() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        out(&mut pic, MASTER_CMD, icw1::SELECT | icw1::SNGL);
+        out(&mut pic, MASTER_DATA, 0x08);
+
+        out(&mut pic, MASTER_DATA, 0xF7);
+
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0xF7);
+    }
+
+    #[test]
+    fn without_icw4_the_chip_is_in_mcs80_mode_and_gives_the_call_address_byte() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        // Interval 4, call table at A7-A5 = 0xE0: IR3 is at 0xE0 + 3 * 4.
+        out(
+            &mut pic,
+            MASTER_CMD,
+            0xE0 | icw1::SELECT | icw1::SNGL | icw1::ADI,
+        );
+        out(&mut pic, MASTER_DATA, 0x12);
+
+        lines.line(3).pulse();
+
+        assert_eq!(pic.acknowledge(), 0xEC);
+    }
+
+    #[test]
+    fn mcs80_mode_interval_8_puts_the_level_in_bits_5_to_3() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        out(&mut pic, MASTER_CMD, 0xC0 | icw1::SELECT | icw1::SNGL);
+        out(&mut pic, MASTER_DATA, 0x12);
+
+        lines.line(3).pulse();
+
+        assert_eq!(pic.acknowledge(), 0xD8);
+    }
+
+    #[test]
+    fn icw4_buffered_mode_bits_are_accepted() {
+        let icw4 = ICW4_8086 | icw4::BUF | icw4::MS;
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_EDGE, icw4);
+
+        lines.line(6).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x0E);
+    }
+
+    // --- priority ---
+
+    #[test]
+    fn irq0_beats_irq1() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        lines.line(0).pulse();
+
+        let first = pic.acknowledge();
+
+        assert_eq!(first, 0x08);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x02);
+    }
+
+    #[test]
+    fn a_lower_request_waits_for_the_eoi_of_the_level_in_service() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(3).pulse();
+        pic.acknowledge();
+
+        lines.line(4).pulse();
+        let during = pic.interrupt_pending();
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!during);
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x0C);
+    }
+
+    #[test]
+    fn a_higher_request_nests_inside_a_lower_one_in_service() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(4).pulse();
+        pic.acknowledge();
+
+        lines.line(1).pulse();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x09);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x12);
+    }
+
+    #[test]
+    fn non_specific_eoi_ends_the_highest_level_in_service() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(4).pulse();
+        pic.acknowledge();
+        lines.line(1).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x10);
+    }
+
+    #[test]
+    fn specific_eoi_ends_the_named_level() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(4).pulse();
+        pic.acknowledge();
+        lines.line(1).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, ocw2::SPECIFIC_EOI | 4);
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x02);
+    }
+
+    #[test]
+    fn rotate_on_non_specific_eoi_makes_the_ended_level_lowest() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(0).pulse();
+        pic.acknowledge();
+        out(&mut pic, MASTER_CMD, ocw2::ROTATE_ON_NON_SPECIFIC_EOI);
+
+        lines.line(0).pulse();
+        lines.line(1).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x09, "IRQ 1 now beats IRQ 0");
+    }
+
+    #[test]
+    fn set_priority_makes_the_named_level_lowest() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_CMD, ocw2::SET_PRIORITY | 4);
+
+        lines.line(3).pulse();
+        lines.line(5).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x0D, "IRQ 5 is now highest");
+    }
+
+    #[test]
+    fn rotate_on_specific_eoi_ends_and_lowers_the_named_level() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(6).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, ocw2::ROTATE_ON_SPECIFIC_EOI | 6);
+        lines.line(0).pulse();
+        lines.line(7).pulse();
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x00);
+        assert_eq!(pic.acknowledge(), 0x0F, "IRQ 7 follows 6 as highest");
+    }
+
+    #[test]
+    fn a_rotated_priority_also_decides_nesting() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_CMD, ocw2::SET_PRIORITY | 2); // order 3,4,...,7,0,1,2
+        lines.line(5).pulse();
+        pic.acknowledge();
+
+        lines.line(0).pulse();
+        let lower_nests = pic.interrupt_pending();
+        lines.line(3).pulse();
+
+        assert!(!lower_nests, "IRQ 0 is below IRQ 5 now");
+        assert_eq!(pic.acknowledge(), 0x0B);
+    }
+
+    #[test]
+    fn ocw2_no_operation_changes_nothing() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(3).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, ocw2::NO_OPERATION | 3);
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x08);
+    }
+
+    // --- masking ---
+
+    #[test]
+    fn a_masked_request_waits_in_irr_without_intr() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0x01);
+
+        lines.line(0).pulse();
+
+        assert!(!pic.interrupt_pending());
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x01);
+    }
+
+    #[test]
+    fn unmasking_delivers_the_waiting_request() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0x01);
+        lines.line(0).pulse();
+
+        out(&mut pic, MASTER_DATA, 0x00);
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x08);
+    }
+
+    #[test]
+    fn a_masked_higher_request_lets_a_lower_one_through() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0x01);
+
+        lines.line(0).pulse();
+        lines.line(1).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x09);
+    }
+
+    // --- edge and level triggering ---
+
+    #[test]
+    fn an_edge_request_is_latched_after_the_line_drops() {
+        let (lines, mut pic) = bios_pair();
+
+        lines.line(3).raise();
+        lines.line(3).lower();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x0B);
+    }
+
+    #[test]
+    fn an_edge_line_held_high_does_not_request_again_after_eoi() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(3).raise();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn an_edge_during_service_is_delivered_after_eoi() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(3).pulse();
+        pic.acknowledge();
+        lines.line(3).pulse();
+        let during = pic.interrupt_pending();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!during);
+        assert_eq!(pic.acknowledge(), 0x0B);
+    }
+
+    #[test]
+    fn level_triggered_irr_follows_the_line() {
+        let (lines, mut pic) = pair_with(ICW1_LEVEL, ICW1_LEVEL, ICW4_8086);
+        out(&mut pic, MASTER_DATA, 0xFF);
+        lines.line(5).raise();
+        let high = read_irr(&mut pic, MASTER_CMD);
+
+        lines.line(5).lower();
+
+        assert_eq!(high, 0x20);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x00);
+    }
+
+    #[test]
+    fn a_level_still_high_after_eoi_interrupts_again() {
+        let (lines, mut pic) = pair_with(ICW1_LEVEL, ICW1_LEVEL, ICW4_8086);
+        lines.line(5).raise();
+        pic.acknowledge();
+        let in_service = pic.interrupt_pending();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!in_service);
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x0D);
+    }
+
+    #[test]
+    fn a_level_lowered_before_eoi_does_not_interrupt_again() {
+        let (lines, mut pic) = pair_with(ICW1_LEVEL, ICW1_LEVEL, ICW4_8086);
+        lines.line(5).raise();
+        pic.acknowledge();
+        lines.line(5).lower();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn level_mode_needs_no_edge_a_line_already_high_requests() {
+        let lines = IrqLines::new();
+        lines.line(6).raise();
+        lines.take_rising();
+        let mut pic = PicPair::new(lines.clone());
+
+        init_chip(&mut pic, MASTER_CMD, ICW1_LEVEL, 0x08, 0x04, ICW4_8086);
+
+        assert_eq!(pic.acknowledge(), 0x0E);
+    }
+
+    // --- spurious interrupts ---
+
+    #[test]
+    fn a_level_request_gone_before_inta_gives_spurious_irq7_without_isr() {
+        let (lines, mut pic) = pair_with(ICW1_LEVEL, ICW1_LEVEL, ICW4_8086);
+        lines.line(5).raise();
+        assert!(pic.interrupt_pending());
+
+        lines.line(5).lower();
+
+        assert_eq!(pic.acknowledge(), 0x0F);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x00);
+    }
+
+    #[test]
+    fn an_edge_request_masked_before_inta_gives_spurious_irq7() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        assert!(pic.interrupt_pending());
+
+        out(&mut pic, MASTER_DATA, 0x02);
+
+        assert_eq!(pic.acknowledge(), 0x0F);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x00);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x02, "still requested");
+    }
+
+    #[test]
+    fn a_slave_level_request_gone_before_inta_gives_irq15_with_master_ir2_in_service() {
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_LEVEL, ICW4_8086);
+        lines.line(10).raise();
+        assert!(pic.interrupt_pending());
+
+        lines.line(10).lower();
+
+        assert_eq!(pic.acknowledge(), 0x77);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x04);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x00);
+    }
+
+    #[test]
+    fn a_slave_request_masked_before_inta_gives_irq15() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(10).pulse();
+        assert!(pic.interrupt_pending());
+
+        out(&mut pic, SLAVE_DATA, 0x04);
+
+        assert_eq!(pic.acknowledge(), 0x77);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x04);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x00);
+    }
+
+    // --- cascade ---
+
+    #[test]
+    fn a_slave_interrupt_acknowledges_master_ir2_and_gives_the_slave_vector() {
+        let (lines, mut pic) = bios_pair();
+
+        lines.line(12).pulse();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x74);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x04);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x10);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x00);
+    }
+
+    #[test]
+    fn the_slave_ranks_at_ir2_between_irq1_and_irq3() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(3).pulse();
+        lines.line(8).pulse();
+        lines.line(1).pulse();
+
+        let first = pic.acknowledge();
+        out(&mut pic, MASTER_CMD, EOI);
+        let second = pic.acknowledge();
+        out(&mut pic, SLAVE_CMD, EOI);
+        out(&mut pic, MASTER_CMD, EOI);
+        let third = pic.acknowledge();
+
+        assert_eq!([first, second, third], [0x09, 0x70, 0x0B]);
+    }
+
+    #[test]
+    fn eoi_to_the_slave_alone_leaves_master_ir2_in_service() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(12).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, SLAVE_CMD, EOI);
+        lines.line(3).pulse();
+
+        assert!(!pic.interrupt_pending(), "IRQ 3 waits for the master EOI");
+        out(&mut pic, MASTER_CMD, EOI);
+        assert_eq!(pic.acknowledge(), 0x0B);
+    }
+
+    #[test]
+    fn a_second_slave_request_arrives_after_both_eois() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(12).pulse();
+        pic.acknowledge();
+        lines.line(14).pulse();
+        let during = pic.interrupt_pending();
+
+        out(&mut pic, SLAVE_CMD, EOI);
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert!(!during);
+        assert_eq!(pic.acknowledge(), 0x76);
+    }
+
+    #[test]
+    fn irq_line_2_is_not_connected_to_the_master() {
+        let (lines, mut pic) = bios_pair();
+
+        lines.line(2).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn a_master_in_single_mode_answers_ir2_itself() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        out(&mut pic, MASTER_CMD, ICW1_EDGE | icw1::SNGL);
+        out(&mut pic, MASTER_DATA, 0x08);
+        out(&mut pic, MASTER_DATA, ICW4_8086); // no ICW3 in single mode
+        init_chip(&mut pic, SLAVE_CMD, ICW1_EDGE, 0x70, 0x02, ICW4_8086);
+
+        lines.line(9).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x0A);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x00);
+    }
+
+    #[test]
+    fn a_cascade_address_with_no_matching_slave_floats_the_bus() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, ICW4_8086);
+        init_chip(&mut pic, SLAVE_CMD, ICW1_EDGE, 0x70, 0x05, ICW4_8086);
+
+        lines.line(8).pulse();
+
+        assert_eq!(pic.acknowledge(), 0xFF);
+    }
+
+    #[test]
+    fn special_fully_nested_mode_lets_a_higher_slave_request_through_ir2_in_service() {
+        let icw4 = ICW4_8086 | icw4::SFNM;
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, icw4);
+        init_chip(&mut pic, SLAVE_CMD, ICW1_EDGE, 0x70, 0x02, ICW4_8086);
+        lines.line(12).pulse();
+        pic.acknowledge();
+
+        lines.line(8).pulse();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x70);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x11);
+    }
+
+    #[test]
+    fn without_special_fully_nested_mode_a_higher_slave_request_waits() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(12).pulse();
+        pic.acknowledge();
+
+        lines.line(8).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn special_fully_nested_mode_still_blocks_lower_master_inputs() {
+        let icw4 = ICW4_8086 | icw4::SFNM;
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        init_chip(&mut pic, MASTER_CMD, ICW1_EDGE, 0x08, 0x04, icw4);
+        init_chip(&mut pic, SLAVE_CMD, ICW1_EDGE, 0x70, 0x02, ICW4_8086);
+        lines.line(12).pulse();
+        pic.acknowledge();
+
+        lines.line(5).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    // --- auto EOI ---
+
+    #[test]
+    fn auto_eoi_leaves_nothing_in_service() {
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_EDGE, ICW4_8086 | icw4::AEOI);
+        lines.line(4).pulse();
+
+        pic.acknowledge();
+        lines.line(5).pulse();
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x00);
+        assert_eq!(pic.acknowledge(), 0x0D, "no EOI needed");
+    }
+
+    #[test]
+    fn rotate_in_auto_eoi_makes_the_served_level_lowest() {
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_EDGE, ICW4_8086 | icw4::AEOI);
+        out(&mut pic, MASTER_CMD, ocw2::SET_ROTATE_IN_AEOI);
+        lines.line(0).pulse();
+        pic.acknowledge();
+
+        lines.line(0).pulse();
+        lines.line(1).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x09);
+    }
+
+    #[test]
+    fn clear_rotate_in_auto_eoi_keeps_the_fixed_priority() {
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_EDGE, ICW4_8086 | icw4::AEOI);
+        out(&mut pic, MASTER_CMD, ocw2::SET_ROTATE_IN_AEOI);
+        out(&mut pic, MASTER_CMD, ocw2::CLEAR_ROTATE_IN_AEOI);
+        lines.line(0).pulse();
+        pic.acknowledge();
+
+        lines.line(0).pulse();
+        lines.line(1).pulse();
+
+        assert_eq!(pic.acknowledge(), 0x08);
+    }
+
+    #[test]
+    fn an_auto_eoi_slave_still_pending_reaches_the_master_again() {
+        let (lines, mut pic) = pair_with(ICW1_EDGE, ICW1_EDGE, ICW4_8086 | icw4::AEOI);
+        lines.line(8).pulse();
+        lines.line(9).pulse();
+
+        let first = pic.acknowledge();
+
+        assert_eq!(first, 0x70);
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x71);
+    }
+
+    // --- poll mode ---
+
+    #[test]
+    fn poll_returns_the_highest_request_and_acknowledges_it() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(6).pulse();
+        lines.line(3).pulse();
+
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::POLL);
+        let polled = inb(&mut pic, MASTER_CMD);
+
+        assert_eq!(polled, POLL_INTERRUPT | 3);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x08);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x40);
+    }
+
+    #[test]
+    fn poll_with_no_request_returns_zero() {
+        let (_lines, mut pic) = bios_pair();
+
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::POLL);
+
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0x00);
+    }
+
+    #[test]
+    fn poll_answers_only_the_next_read() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0x80);
+        lines.line(1).pulse();
+
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::POLL);
+        let polled = inb(&mut pic, MASTER_DATA);
+
+        assert_eq!(polled, POLL_INTERRUPT | 1);
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0x80, "IMR again");
+    }
+
+    #[test]
+    fn polling_the_slave_acknowledges_only_the_slave() {
+        let (lines, mut pic) = bios_pair();
+        out(&mut pic, MASTER_DATA, 0xFF);
+        lines.line(13).pulse();
+
+        out(&mut pic, SLAVE_CMD, ocw3::SELECT | ocw3::POLL);
+
+        assert_eq!(inb(&mut pic, SLAVE_CMD), POLL_INTERRUPT | 5);
+        assert_eq!(read_isr(&mut pic, SLAVE_CMD), 0x20);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x00);
+    }
+
+    #[test]
+    fn poll_takes_precedence_over_a_register_read_in_the_same_ocw3() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(2 + 2).pulse();
+
+        out(
+            &mut pic,
+            MASTER_CMD,
+            ocw3::SELECT | ocw3::POLL | ocw3::RR | ocw3::RIS,
+        );
+
+        assert_eq!(inb(&mut pic, MASTER_CMD), POLL_INTERRUPT | 4);
+        assert_eq!(inb(&mut pic, MASTER_CMD), 0x10, "then ISR");
+    }
+
+    // --- special mask mode ---
+
+    #[test]
+    fn special_mask_mode_lets_lower_levels_in_while_the_masked_one_is_in_service() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        pic.acknowledge();
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::ESMM | ocw3::SMM);
+        out(&mut pic, MASTER_DATA, 0x02);
+
+        lines.line(5).pulse();
+
+        assert!(pic.interrupt_pending());
+        assert_eq!(pic.acknowledge(), 0x0D);
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x22);
+    }
+
+    #[test]
+    fn resetting_special_mask_mode_restores_nesting() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        pic.acknowledge();
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::ESMM | ocw3::SMM);
+        out(&mut pic, MASTER_DATA, 0x02);
+
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::ESMM);
+        lines.line(5).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn smm_bit_without_esmm_changes_nothing() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        pic.acknowledge();
+        out(&mut pic, MASTER_DATA, 0x02);
+
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::SMM);
+        lines.line(5).pulse();
+
+        assert!(!pic.interrupt_pending());
+    }
+
+    #[test]
+    fn non_specific_eoi_in_special_mask_mode_skips_masked_levels() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(1).pulse();
+        pic.acknowledge();
+        out(&mut pic, MASTER_CMD, ocw3::SELECT | ocw3::ESMM | ocw3::SMM);
+        out(&mut pic, MASTER_DATA, 0x02);
+        lines.line(5).pulse();
+        pic.acknowledge();
+
+        out(&mut pic, MASTER_CMD, EOI);
+
+        assert_eq!(read_isr(&mut pic, MASTER_CMD), 0x02);
+    }
+
+    // --- register reads and odd accesses ---
+
+    #[test]
+    fn the_read_register_selection_persists_across_reads() {
+        let (lines, mut pic) = bios_pair();
+        lines.line(0).pulse();
+        pic.acknowledge();
+        lines.line(0).pulse();
+
+        out(&mut pic, MASTER_CMD, READ_ISR);
+        let first = inb(&mut pic, MASTER_CMD);
+        let second = inb(&mut pic, MASTER_CMD);
+        out(&mut pic, MASTER_CMD, ocw3::SELECT); // RR = 0: no change
+        let third = inb(&mut pic, MASTER_CMD);
+
+        assert_eq!([first, second, third], [0x01, 0x01, 0x01]);
+        assert_eq!(read_irr(&mut pic, MASTER_CMD), 0x01);
+    }
+
+    #[test]
+    fn a_word_write_is_two_byte_writes_to_consecutive_ports() {
+        let (_lines, mut pic) = bios_pair();
+
+        // Low byte: OCW3 read ISR; high byte: IMR.
+        pic.write(MASTER_CMD, 2, 0xA5_0B);
+
+        assert_eq!(pic.read(MASTER_CMD, 2), 0xA5_00);
+    }
+
+    #[test]
+    fn bytes_beyond_a_chips_two_ports_are_ignored() {
+        let (_lines, mut pic) = bios_pair();
+
+        pic.write(MASTER_DATA, 2, 0xFF_33);
+
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0x33);
+        assert_eq!(inb(&mut pic, SLAVE_CMD), 0x00, "slave not written");
+        assert_eq!(pic.read(MASTER_DATA, 4), 0xFFFF_FF33);
+    }
+
+    #[test]
+    fn offsets_beyond_the_device_read_all_ones_and_ignore_writes() {
+        let (_lines, mut pic) = bios_pair();
+
+        pic.write(4, 1, 0x11);
+        pic.write(0xFFFF, 4, 0x11);
+
+        assert_eq!(pic.read(4, 1), 0xFF);
+        assert_eq!(pic.read(0xFFFF, 2), 0xFFFF);
+        assert_eq!(inb(&mut pic, MASTER_DATA), 0x00);
+    }
+
+    #[test]
+    fn any_byte_at_any_offset_and_size_is_survived() {
+        let lines = IrqLines::new();
+        let mut pic = PicPair::new(lines.clone());
+        let sizes = [0u8, 1, 2, 3, 4, 8];
+
+        for value in 0..=255u32 {
+            for offset in 0..6u16 {
+                let size = sizes[(value as usize + offset as usize) % sizes.len()];
+                lines.line((value % 16) as u8).set_level(value & 1 != 0);
+                pic.write(offset, size, value * 0x0101_0101);
+                pic.read(offset, size);
+                if pic.interrupt_pending() {
+                    pic.acknowledge();
+                }
+            }
+        }
+
+        pic.acknowledge();
     }
 }
