@@ -14,6 +14,7 @@
 
 pub mod irq;
 pub mod sysports;
+pub mod pic;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
