@@ -559,8 +559,12 @@ impl AtaChannel {
         if self.drives[index].is_none() {
             return;
         }
-        // Writing Command clears a pending interrupt (ATA-6 5.2.9).
+        // Writing Command clears a pending interrupt (ATA-6 5.2.9) and
+        // ends any transfer the host abandoned.
         self.intrq = false;
+        let drive = self.drives[index].as_mut().expect("present");
+        drive.transfer = None;
+        drive.error = 0;
         let outcome = self.execute(index, opcode);
         match outcome {
             Outcome::Transfer => {
@@ -834,7 +838,6 @@ impl Drive {
         remaining: u64,
         block: u64,
     ) {
-        self.error = 0;
         self.transfer = Some(Transfer {
             direction,
             buf,
@@ -1590,6 +1593,19 @@ mod tests {
         issue28(&mut ch, cmd::READ_VERIFY, 0, 8);
 
         assert_eq!(inb(&mut ch, reg::STATUS), READY);
+        assert_eq!(inb(&mut ch, reg::ERROR), 0);
+    }
+
+    #[test]
+    fn a_new_command_abandons_an_unfinished_transfer() {
+        let (mut ch, _) = channel(patterned_disk(8));
+        issue28(&mut ch, cmd::READ_SECTORS, 0, 2);
+        ch.read(reg::DATA, 2);
+
+        outb(&mut ch, reg::COMMAND, cmd::CHECK_POWER_MODE);
+
+        assert_eq!(inb(&mut ch, reg::STATUS), READY);
+        assert_eq!(ch.read(reg::DATA, 2), 0xFFFF, "no data without DRQ");
     }
 
     #[test]

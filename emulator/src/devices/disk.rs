@@ -128,7 +128,7 @@ impl Disk {
         if size == 0 {
             return Err(DiskError::Empty { path: owned() });
         }
-        if size % SECTOR_SIZE as u64 != 0 {
+        if !size.is_multiple_of(SECTOR_SIZE as u64) {
             return Err(DiskError::PartialSector {
                 path: owned(),
                 size,
@@ -160,7 +160,7 @@ impl Disk {
         if bytes.is_empty() {
             return Err(DiskError::Empty { path });
         }
-        if bytes.len() % SECTOR_SIZE != 0 {
+        if !bytes.len().is_multiple_of(SECTOR_SIZE) {
             let size = bytes.len() as u64;
             return Err(DiskError::PartialSector { path, size });
         }
@@ -248,7 +248,7 @@ impl Disk {
     /// Checks that `len` bytes from sector `lba` are whole sectors within
     /// the disk; returns the byte offset of `lba`.
     fn check(&self, lba: u64, len: usize) -> Result<usize, DiskError> {
-        if len % SECTOR_SIZE != 0 {
+        if !len.is_multiple_of(SECTOR_SIZE) {
             return Err(DiskError::UnalignedBuffer {
                 path: self.path.clone(),
                 len,
