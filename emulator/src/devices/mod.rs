@@ -12,6 +12,8 @@
 //! - `ControlQueue`: how a device asks for what lies beyond the bus (A20,
 //!   reset, exit).
 
+pub mod ata;
+pub mod disk;
 pub mod irq;
 pub mod sysports;
 pub mod pic;
