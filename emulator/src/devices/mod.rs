@@ -13,6 +13,7 @@
 //!   reset, exit).
 
 pub mod irq;
+pub mod uart;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
