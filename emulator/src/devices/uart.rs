@@ -583,12 +583,13 @@ impl Uart {
 
 impl PortDevice for Uart {
     /// A wider access is split into byte accesses at consecutive offsets,
-    /// lowest first, as the ISA bus does for an 8-bit device.
+    /// lowest first, as the ISA bus does for an 8-bit device (never
+    /// wrapping past 0xFFFF back to offset 0).
     fn read(&mut self, offset: u16, size: u8) -> u32 {
         let now = self.now.get();
         self.run_timeout(now);
         (0..size.min(4)).fold(0, |value, i| {
-            let byte = self.read_byte(offset.wrapping_add(u16::from(i)));
+            let byte = self.read_byte(offset.saturating_add(u16::from(i)));
             value | (u32::from(byte) << (8 * i))
         })
     }
@@ -597,7 +598,10 @@ impl PortDevice for Uart {
         let now = self.now.get();
         self.run_timeout(now);
         for i in 0..size.min(4) {
-            self.write_byte(offset.wrapping_add(u16::from(i)), (value >> (8 * i)) as u8);
+            self.write_byte(
+                offset.saturating_add(u16::from(i)),
+                (value >> (8 * i)) as u8,
+            );
         }
     }
 }
@@ -618,5 +622,750 @@ impl Timed for Uart {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::IrqLines;
+    use crossbeam_channel::unbounded;
+    use std::rc::Rc;
+
+    const COM1_IRQ: u8 = 4;
+    /// One 8N1 character at divisor 1 (115200 baud): 10 bits.
+    const CHAR_8N1: Nanos = 10 * NANOS_PER_SECOND / BASE_BAUD;
+
+    /// A UART on IRQ 4 with the host ends of its channels.
+    struct Rig {
+        uart: Uart,
+        lines: Rc<IrqLines>,
+        now: Now,
+        /// What the guest transmitted.
+        sent: Receiver<u8>,
+        /// What the host types.
+        keyboard: Sender<u8>,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let lines = IrqLines::new();
+            let now = Now::default();
+            let (tx_out, sent) = unbounded();
+            let (keyboard, rx_in) = unbounded();
+            let uart = Uart::new(lines.line(COM1_IRQ), now.clone(), tx_out, rx_in);
+            Rig {
+                uart,
+                lines,
+                now,
+                sent,
+                keyboard,
+            }
+        }
+
+        fn out(&mut self, offset: u16, value: u8) {
+            self.uart.write(offset, 1, u32::from(value));
+        }
+
+        fn inp(&mut self, offset: u16) -> u8 {
+            self.uart.read(offset, 1) as u8
+        }
+
+        /// The sequence a driver such as Linux's 8250 runs: divisor 1
+        /// (115200 baud), 8N1, FIFOs on and reset with trigger 14,
+        /// DTR|RTS|OUT2, then the interrupt enables.
+        fn driver_init(&mut self, fcr_value: u8, ier_value: u8) {
+            self.out(reg::IER, 0);
+            self.out(reg::LCR, lcr::DLAB);
+            self.out(reg::DATA, 1);
+            self.out(reg::IER, 0);
+            self.out(reg::LCR, 0x03);
+            self.out(reg::IIR_FCR, fcr_value);
+            self.out(reg::MCR, mcr::DTR | mcr::RTS | mcr::OUT2);
+            self.out(reg::IER, ier_value);
+        }
+
+        fn at(&mut self, t: Nanos) {
+            self.now.set(t);
+            self.uart.advance(t);
+        }
+
+        fn type_bytes(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.keyboard.send(b).unwrap();
+            }
+        }
+
+        fn irq_high(&self) -> bool {
+            self.lines.levels() & (1 << COM1_IRQ) != 0
+        }
+
+        fn sent_bytes(&self) -> Vec<u8> {
+            self.sent.try_iter().collect()
+        }
+    }
+
+    const FIFO_TRIGGER_14: u8 = fcr::ENABLE | fcr::RX_RESET | fcr::TX_RESET | 0xC0;
+
+    /// Feeds host bytes one at a time until IIR reports received data;
+    /// returns how many it took (0 if never within the FIFO size).
+    fn bytes_until_rx_interrupt(trigger_bits: u8) -> usize {
+        let mut rig = Rig::new();
+        rig.driver_init(
+            fcr::ENABLE | (trigger_bits << fcr::TRIGGER_SHIFT),
+            ier::ERBFI,
+        );
+        for count in 1..=FIFO_SIZE {
+            rig.type_bytes(b"x");
+            rig.at(0);
+            if rig.inp(reg::IIR_FCR) == iir::FIFOS_ENABLED | iir::RX_DATA {
+                return count;
+            }
+        }
+        0
+    }
+
+    #[test]
+    fn driver_init_sequence_programs_divisor_format_and_fifos() {
+        let mut rig = Rig::new();
+
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+
+        assert_eq!(rig.uart.divisor(), 1);
+        assert_eq!(rig.inp(reg::LCR), 0x03);
+        assert_eq!(rig.inp(reg::MCR), mcr::DTR | mcr::RTS | mcr::OUT2);
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+        assert_eq!(rig.inp(reg::LSR), lsr::THRE | lsr::TEMT);
+        assert_eq!(rig.uart.char_time(), CHAR_8N1);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn dlab_maps_offsets_0_and_1_to_the_divisor_latch() {
+        let mut rig = Rig::new();
+        rig.out(reg::IER, ier::ERBFI);
+        rig.out(reg::LCR, lcr::DLAB | 0x03);
+
+        rig.out(reg::DATA, 0x0C);
+        rig.out(reg::IER, 0x00);
+
+        assert_eq!(rig.inp(reg::DATA), 0x0C);
+        assert_eq!(rig.inp(reg::IER), 0x00);
+        rig.out(reg::LCR, 0x03);
+        assert_eq!(rig.inp(reg::IER), ier::ERBFI, "IER untouched by DLM");
+        assert!(rig.sent_bytes().is_empty(), "DLL write sent nothing");
+        assert_eq!(rig.uart.divisor(), 12);
+    }
+
+    #[test]
+    fn char_time_follows_divisor_and_line_format() {
+        let mut rig = Rig::new();
+        rig.out(reg::LCR, lcr::DLAB);
+        rig.out(reg::DATA, 12);
+        // 7 data bits, even parity, 2 stop bits: 1 + 7 + 1 + 2 = 11 bits.
+        rig.out(
+            reg::LCR,
+            0x02 | lcr::PARITY_ENABLE | lcr::EVEN_PARITY | lcr::STOP_BITS,
+        );
+
+        assert_eq!(rig.uart.char_time(), 11 * 12 * NANOS_PER_SECOND / BASE_BAUD);
+    }
+
+    #[test]
+    fn transmitted_bytes_reach_the_host_channel() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+
+        rig.out(reg::DATA, b'o');
+        rig.out(reg::DATA, b'k');
+
+        assert_eq!(rig.sent_bytes(), b"ok");
+        assert_eq!(rig.inp(reg::LSR), lsr::THRE | lsr::TEMT);
+    }
+
+    #[test]
+    fn transmit_masks_the_byte_to_the_word_length() {
+        let mut rig = Rig::new();
+        rig.out(reg::LCR, 0x02); // 7 data bits
+
+        rig.out(reg::DATA, 0xFF);
+
+        assert_eq!(rig.sent_bytes(), [0x7F]);
+    }
+
+    #[test]
+    fn transmit_to_a_disconnected_host_drops_the_byte() {
+        let mut rig = Rig::new();
+        let Rig { sent, .. } = &mut rig;
+        let (_, dead) = unbounded::<u8>();
+        *sent = dead; // the original receiver is dropped here
+
+        rig.out(reg::DATA, b'x');
+
+        assert_eq!(rig.inp(reg::LSR), lsr::THRE | lsr::TEMT);
+    }
+
+    #[test]
+    fn host_bytes_arrive_when_the_clock_advances() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.type_bytes(b"hi");
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0, "not before advance");
+
+        rig.at(1000);
+
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, lsr::DR);
+        assert_eq!(rig.inp(reg::DATA), b'h');
+        assert_eq!(rig.inp(reg::DATA), b'i');
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+    }
+
+    #[test]
+    fn host_input_beyond_the_fifo_waits_in_the_channel() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.type_bytes(&[b'a'; 20]);
+
+        rig.at(0);
+
+        assert_eq!(rig.keyboard.len(), 4);
+        assert_eq!(
+            rig.inp(reg::LSR),
+            lsr::DR | lsr::THRE | lsr::TEMT,
+            "no overrun"
+        );
+        assert_eq!(
+            rig.uart.next_event(),
+            Some(TIMEOUT_CHARS * CHAR_8N1),
+            "only the timeout: no room for input"
+        );
+    }
+
+    #[test]
+    fn next_event_comes_one_char_time_later_while_input_waits_and_fits() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.type_bytes(&[b'a'; 17]);
+        rig.at(0);
+        rig.now.set(500);
+
+        rig.inp(reg::DATA);
+
+        assert_eq!(rig.uart.next_event(), Some(500 + CHAR_8N1));
+    }
+
+    #[test]
+    fn rbr_mode_takes_one_host_byte_at_a_time() {
+        let mut rig = Rig::new();
+        rig.driver_init(0, 0);
+        rig.type_bytes(b"ab");
+
+        rig.at(0);
+
+        assert_eq!(rig.keyboard.len(), 1);
+        assert_eq!(rig.uart.next_event(), None, "RBR full, no FIFO timeout");
+        assert_eq!(rig.inp(reg::DATA), b'a');
+        assert_eq!(rig.uart.next_event(), Some(CHAR_8N1));
+        rig.at(CHAR_8N1);
+        assert_eq!(rig.inp(reg::DATA), b'b');
+    }
+
+    #[test]
+    fn iir_bits_7_6_report_fifo_enable() {
+        let mut rig = Rig::new();
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::NONE);
+
+        rig.out(reg::IIR_FCR, fcr::ENABLE);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+    }
+
+    #[test]
+    fn trigger_level_1_interrupts_on_the_first_byte() {
+        assert_eq!(bytes_until_rx_interrupt(0b00), 1);
+    }
+
+    #[test]
+    fn trigger_level_4_interrupts_on_the_fourth_byte() {
+        assert_eq!(bytes_until_rx_interrupt(0b01), 4);
+    }
+
+    #[test]
+    fn trigger_level_8_interrupts_on_the_eighth_byte() {
+        assert_eq!(bytes_until_rx_interrupt(0b10), 8);
+    }
+
+    #[test]
+    fn trigger_level_14_interrupts_on_the_fourteenth_byte() {
+        assert_eq!(bytes_until_rx_interrupt(0b11), 14);
+    }
+
+    #[test]
+    fn rx_data_interrupt_ends_when_the_fifo_drops_below_trigger() {
+        let mut rig = Rig::new();
+        rig.driver_init(fcr::ENABLE | (0b01 << fcr::TRIGGER_SHIFT), ier::ERBFI);
+        rig.type_bytes(b"abcd");
+        rig.at(0);
+        assert!(rig.irq_high());
+
+        rig.inp(reg::DATA);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn rbr_mode_interrupts_on_every_byte() {
+        let mut rig = Rig::new();
+        rig.driver_init(0, ier::ERBFI);
+        rig.type_bytes(b"a");
+
+        rig.at(0);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::RX_DATA);
+        assert!(rig.irq_high());
+    }
+
+    #[test]
+    fn character_timeout_fires_after_four_quiet_char_times() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ERBFI);
+        rig.type_bytes(b"abc");
+        rig.at(0);
+        assert_eq!(rig.uart.next_event(), Some(4 * CHAR_8N1));
+
+        rig.at(4 * CHAR_8N1 - 1);
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+        assert!(!rig.irq_high());
+
+        rig.at(4 * CHAR_8N1);
+        assert_eq!(
+            rig.inp(reg::IIR_FCR),
+            iir::FIFOS_ENABLED | iir::CHAR_TIMEOUT
+        );
+        assert!(rig.irq_high());
+    }
+
+    #[test]
+    fn reading_rbr_clears_the_timeout_and_restarts_its_timer() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ERBFI);
+        rig.type_bytes(b"abc");
+        rig.at(0);
+        rig.at(4 * CHAR_8N1);
+
+        assert_eq!(rig.inp(reg::DATA), b'a');
+
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+        assert!(!rig.irq_high());
+        assert_eq!(rig.uart.next_event(), Some(8 * CHAR_8N1));
+    }
+
+    #[test]
+    fn a_new_character_restarts_the_timeout_timer() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ERBFI);
+        rig.type_bytes(b"a");
+        rig.at(0);
+        rig.type_bytes(b"b");
+        rig.at(2 * CHAR_8N1);
+
+        rig.at(4 * CHAR_8N1);
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::FIFOS_ENABLED | iir::NONE);
+
+        rig.at(6 * CHAR_8N1);
+        assert_eq!(
+            rig.inp(reg::IIR_FCR),
+            iir::FIFOS_ENABLED | iir::CHAR_TIMEOUT
+        );
+    }
+
+    #[test]
+    fn no_character_timeout_without_fifos() {
+        let mut rig = Rig::new();
+        rig.driver_init(0, ier::ERBFI);
+        rig.type_bytes(b"a");
+        rig.at(0);
+
+        rig.at(100 * CHAR_8N1);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::RX_DATA);
+    }
+
+    #[test]
+    fn interrupts_are_reported_in_priority_order() {
+        let mut rig = Rig::new();
+        rig.driver_init(
+            fcr::ENABLE,
+            ier::ERBFI | ier::ETBEI | ier::ELSI | ier::EDSSI,
+        );
+        rig.uart.set_modem_inputs(msr::DSR | msr::DCD); // CTS drops
+        rig.uart.receive_break(); // data + BI
+
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::LINE_STATUS);
+        assert_eq!(rig.inp(reg::LSR) & lsr::BI, lsr::BI);
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::RX_DATA);
+        assert_eq!(rig.inp(reg::DATA), 0);
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::THR_EMPTY);
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::MODEM_STATUS);
+        assert_eq!(rig.inp(reg::MSR), msr::DSR | msr::DCD | msr::DCTS);
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::NONE);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn a_break_loads_one_zero_character_flagged_in_lsr() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+
+        rig.uart.receive_break();
+
+        assert_eq!(
+            rig.inp(reg::LSR),
+            lsr::FIFO_ERROR | lsr::BI | lsr::DR | lsr::THRE | lsr::TEMT
+        );
+        assert_eq!(rig.inp(reg::LSR) & lsr::BI, 0, "BI clears on LSR read");
+        assert_eq!(rig.inp(reg::DATA), 0);
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+    }
+
+    #[test]
+    fn lsr_bit_7_clears_on_the_first_lsr_read_with_no_error_left_in_the_fifo() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.uart.receive_break();
+        rig.inp(reg::LSR);
+        let with_error_queued = rig.inp(reg::LSR);
+        rig.inp(reg::DATA);
+
+        let after_error_read = rig.inp(reg::LSR);
+
+        assert_eq!(with_error_queued & lsr::FIFO_ERROR, lsr::FIFO_ERROR);
+        assert_eq!(
+            after_error_read & lsr::FIFO_ERROR,
+            lsr::FIFO_ERROR,
+            "latched"
+        );
+        assert_eq!(rig.inp(reg::LSR) & lsr::FIFO_ERROR, 0);
+    }
+
+    #[test]
+    fn fifo_errors_show_in_lsr_when_their_character_reaches_the_head() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.type_bytes(b"a");
+        rig.at(0);
+        rig.uart.receive_break();
+
+        assert_eq!(
+            rig.inp(reg::LSR) & (lsr::BI | lsr::FIFO_ERROR),
+            lsr::FIFO_ERROR
+        );
+        assert_eq!(rig.inp(reg::DATA), b'a');
+        assert_eq!(rig.inp(reg::LSR) & lsr::BI, lsr::BI);
+    }
+
+    #[test]
+    fn enabling_etbei_with_thr_empty_raises_thre() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+
+        rig.out(reg::IER, ier::ETBEI);
+
+        assert!(rig.irq_high());
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::THR_EMPTY);
+    }
+
+    #[test]
+    fn reading_iir_that_reports_thre_clears_it() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ETBEI);
+
+        rig.inp(reg::IIR_FCR);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::NONE);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn writing_thr_acknowledges_thre_and_the_emptied_thr_raises_it_anew() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ETBEI);
+        assert!(rig.irq_high());
+        rig.lines.take_rising();
+
+        rig.out(reg::DATA, b'x');
+
+        assert_eq!(
+            rig.lines.take_rising(),
+            1 << COM1_IRQ,
+            "the line dropped and rose again"
+        );
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::THR_EMPTY);
+    }
+
+    #[test]
+    fn linux_thre_probe_sees_thre_on_each_etbei_enable() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.out(reg::IER, ier::ETBEI);
+        let first = rig.inp(reg::IIR_FCR);
+        rig.out(reg::IER, 0);
+
+        rig.out(reg::IER, ier::ETBEI);
+
+        assert_eq!(first, 0xC0 | iir::THR_EMPTY);
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::THR_EMPTY);
+    }
+
+    #[test]
+    fn loopback_returns_transmitted_bytes_to_the_receiver_not_the_host() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.out(reg::MCR, mcr::LOOP);
+
+        rig.out(reg::DATA, 0xA5);
+
+        assert!(rig.sent_bytes().is_empty());
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, lsr::DR);
+        assert_eq!(rig.inp(reg::DATA), 0xA5);
+    }
+
+    #[test]
+    fn loopback_disconnects_host_input() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.out(reg::MCR, mcr::LOOP);
+        rig.type_bytes(b"z");
+
+        rig.at(0);
+
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+        assert_eq!(rig.keyboard.len(), 1);
+        assert_eq!(rig.uart.next_event(), None);
+    }
+
+    #[test]
+    fn msr_lines_follow_mcr_outputs_in_loopback() {
+        let mut rig = Rig::new();
+
+        rig.out(reg::MCR, mcr::LOOP | mcr::RTS | mcr::OUT2);
+        let rts_out2 = rig.inp(reg::MSR) & msr::LINES;
+        rig.out(reg::MCR, mcr::LOOP | mcr::DTR | mcr::OUT1);
+        let dtr_out1 = rig.inp(reg::MSR) & msr::LINES;
+
+        assert_eq!(rts_out2, msr::CTS | msr::DCD);
+        assert_eq!(dtr_out1, msr::DSR | msr::RI);
+    }
+
+    #[test]
+    fn msr_delta_bits_record_loopback_changes_until_read() {
+        let mut rig = Rig::new();
+        rig.out(reg::MCR, mcr::LOOP);
+        rig.inp(reg::MSR);
+
+        rig.out(reg::MCR, mcr::LOOP | mcr::DTR | mcr::RTS);
+
+        assert_eq!(
+            rig.inp(reg::MSR),
+            msr::CTS | msr::DSR | msr::DCTS | msr::DDSR
+        );
+        assert_eq!(rig.inp(reg::MSR), msr::CTS | msr::DSR);
+    }
+
+    #[test]
+    fn teri_marks_only_the_trailing_edge_of_ri() {
+        let mut rig = Rig::new();
+        rig.out(reg::MCR, mcr::LOOP);
+        rig.inp(reg::MSR);
+        rig.out(reg::MCR, mcr::LOOP | mcr::OUT1);
+        let leading = rig.inp(reg::MSR);
+
+        rig.out(reg::MCR, mcr::LOOP);
+
+        assert_eq!(leading, msr::RI);
+        assert_eq!(rig.inp(reg::MSR), msr::TERI);
+    }
+
+    #[test]
+    fn host_modem_inputs_raise_the_modem_status_interrupt() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::EDSSI);
+
+        rig.uart.set_modem_inputs(msr::CTS | msr::DSR); // carrier lost
+
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::MODEM_STATUS);
+        assert!(rig.irq_high());
+        assert_eq!(rig.inp(reg::MSR), msr::CTS | msr::DSR | msr::DDCD);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn fifo_overrun_sets_oe_and_loses_the_arriving_byte() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ELSI);
+        rig.out(reg::MCR, mcr::LOOP);
+        for b in 0..FIFO_SIZE as u8 {
+            rig.out(reg::DATA, b);
+        }
+
+        rig.out(reg::DATA, 0xEE);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::LINE_STATUS);
+        assert_eq!(rig.inp(reg::LSR) & (lsr::OE | lsr::DR), lsr::OE | lsr::DR);
+        assert_eq!(rig.inp(reg::LSR) & lsr::OE, 0, "OE clears on LSR read");
+        assert_eq!(rig.inp(reg::DATA), 0);
+        assert_eq!(rig.inp(reg::DATA), 1);
+    }
+
+    #[test]
+    fn fifo_keeps_the_first_sixteen_bytes_on_overrun() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.out(reg::MCR, mcr::LOOP);
+        for b in 0..=FIFO_SIZE as u8 {
+            rig.out(reg::DATA, b);
+        }
+        for _ in 0..FIFO_SIZE - 1 {
+            rig.inp(reg::DATA);
+        }
+
+        let last = rig.inp(reg::DATA);
+
+        assert_eq!(last, 15);
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+    }
+
+    #[test]
+    fn rbr_overrun_in_16450_mode_sets_oe_and_keeps_the_newest_byte() {
+        let mut rig = Rig::new();
+        rig.driver_init(0, 0);
+        rig.out(reg::MCR, mcr::LOOP);
+        rig.out(reg::DATA, b'1');
+
+        rig.out(reg::DATA, b'2');
+
+        assert_eq!(rig.inp(reg::LSR) & (lsr::OE | lsr::DR), lsr::OE | lsr::DR);
+        assert_eq!(rig.inp(reg::DATA), b'2');
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+    }
+
+    #[test]
+    fn fcr_rx_reset_empties_the_receive_fifo() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, 0);
+        rig.type_bytes(b"abc");
+        rig.at(0);
+
+        rig.out(reg::IIR_FCR, fcr::ENABLE | fcr::RX_RESET);
+
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+        assert_eq!(rig.uart.next_event(), None, "no timeout on an empty FIFO");
+    }
+
+    #[test]
+    fn fcr_bits_other_than_enable_need_bit_0() {
+        let mut rig = Rig::new();
+        rig.driver_init(fcr::ENABLE, ier::ERBFI); // trigger 1
+        rig.out(reg::IIR_FCR, 0); // FIFOs off
+        rig.out(reg::IIR_FCR, 0xC0); // trigger 14 without bit 0: ignored
+
+        rig.out(reg::IIR_FCR, fcr::ENABLE);
+        rig.type_bytes(b"a");
+        rig.at(0);
+
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::RX_DATA);
+    }
+
+    #[test]
+    fn scratch_register_holds_what_was_written() {
+        let mut rig = Rig::new();
+
+        rig.out(reg::SCR, 0x5A);
+
+        assert_eq!(rig.inp(reg::SCR), 0x5A);
+    }
+
+    #[test]
+    fn out2_gates_the_interrupt_onto_the_irq_line() {
+        let mut rig = Rig::new();
+        rig.out(reg::IER, ier::ETBEI);
+        assert_eq!(rig.inp(reg::IIR_FCR), iir::THR_EMPTY, "pending inside");
+        rig.out(reg::IER, 0);
+        rig.out(reg::IER, ier::ETBEI);
+        assert!(!rig.irq_high(), "OUT2 off: line not driven");
+
+        rig.out(reg::MCR, mcr::OUT2);
+        assert!(rig.irq_high());
+
+        rig.out(reg::MCR, 0);
+        assert!(!rig.irq_high());
+    }
+
+    #[test]
+    fn loopback_forces_out2_inactive_so_the_irq_line_stays_low() {
+        let mut rig = Rig::new();
+        rig.driver_init(FIFO_TRIGGER_14, ier::ETBEI);
+        assert!(rig.irq_high());
+
+        rig.out(reg::MCR, mcr::LOOP | mcr::OUT2);
+
+        assert!(!rig.irq_high());
+        assert_eq!(rig.inp(reg::IIR_FCR), 0xC0 | iir::THR_EMPTY);
+    }
+
+    #[test]
+    fn wide_accesses_split_into_byte_accesses() {
+        let mut rig = Rig::new();
+        rig.out(reg::LCR, lcr::DLAB);
+
+        rig.uart.write(reg::DATA, 2, 0x0180);
+
+        assert_eq!(rig.uart.divisor(), 0x0180);
+        assert_eq!(rig.uart.read(reg::DATA, 2), 0x0180);
+    }
+
+    #[test]
+    fn offsets_beyond_the_chip_read_ff_and_ignore_writes() {
+        let mut rig = Rig::new();
+
+        rig.uart.write(8, 1, 0x12);
+        rig.uart.write(reg::SCR, 4, 0x1234_5678);
+
+        assert_eq!(rig.uart.read(8, 1), 0xFF);
+        assert_eq!(rig.uart.read(reg::SCR, 2), 0xFF78);
+        assert_eq!(rig.uart.read(0xFFFF, 4), 0xFFFF_FFFF, "no wrap to offset 0");
+    }
+
+    #[test]
+    fn any_access_at_any_offset_and_size_is_survived() {
+        let mut rig = Rig::new();
+        rig.out(reg::MCR, mcr::LOOP);
+        for offset in [0, 1, 2, 3, 4, 5, 6, 7, 8, 0xFF, 0xFFFE, 0xFFFF] {
+            for size in [0, 1, 2, 3, 4, 8] {
+                for value in [0, 0xFF, 0x8000_0080, 0xFFFF_FFFF] {
+                    rig.uart.write(offset, size, value);
+                    rig.uart.read(offset, size);
+                    rig.at(rig.now.get() + CHAR_8N1);
+                }
+            }
+        }
+
+        rig.out(reg::LCR, 0x03);
+        rig.out(reg::IIR_FCR, fcr::ENABLE | fcr::RX_RESET);
+        rig.out(reg::SCR, 0x42);
+        assert_eq!(rig.inp(reg::SCR), 0x42, "still answering");
+        assert_eq!(rig.inp(reg::LSR) & lsr::DR, 0);
+    }
+
+    #[test]
+    fn ier_and_mcr_unused_bits_read_zero() {
+        let mut rig = Rig::new();
+
+        rig.out(reg::IER, 0xFF);
+        rig.out(reg::MCR, 0xFF);
+
+        assert_eq!(rig.inp(reg::IER), 0x0F);
+        assert_eq!(rig.inp(reg::MCR), 0x1F);
     }
 }
