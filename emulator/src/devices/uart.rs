@@ -2,7 +2,8 @@
 //! (COM1 at 0x3F8 on IRQ 4, COM2 at 0x2F8 on IRQ 3; the board decides).
 //!
 //! Datasheet: "PC16550D Universal Asynchronous Receiver/Transmitter with
-//! FIFOs", Table II (register summary), sections 8.1-8.10.
+//! FIFOs", section 8 (the register descriptions), Table II (register
+//! summary) and Table IV (interrupt control functions).
 //!
 //! Registers, by offset (DLAB = LCR bit 7):
 //!
@@ -44,8 +45,8 @@
 //!   and DCD follow RTS, DTR, OUT1 and OUT2, with their delta bits.
 //! - The interrupt output reaches the IRQ line only while OUT2 is set: on a
 //!   PC, OUT2 enables the tri-state buffer in front of the IRQ. In loopback
-//!   the modem-control output pins are forced inactive (section 8.6), so
-//!   the IRQ line stays low there too.
+//!   the modem-control output pins are forced inactive (MCR bit 4), so the
+//!   IRQ line stays low there too, though IIR still reports the source.
 //!
 //! Deliberate simplifications:
 //!
@@ -62,6 +63,10 @@
 //!   overruns come from loopback. Setting LCR's break bit (6) sends
 //!   nothing to the host.
 //! - A divisor of 0 counts as 65536 (the baud counter wraps).
+//! - The receiver keeps only the low 5-8 bits of a host byte, per LCR's
+//!   word length, as it would assemble them off the wire.
+//! - Accesses outside offsets 0-7, and writes to LSR and MSR, are ignored
+//!   (reads float to 0xFF): the guest can never make the device fail.
 //! - FCR bit 3 (DMA mode) only changes the RXRDY/TXRDY pins, which the
 //!   PC leaves unconnected: ignored.
 //!
@@ -268,7 +273,7 @@ impl Uart {
     }
 
     /// The host side sends a break: the receiver loads one zero character
-    /// flagged with BI (section 8.4, LSR bit 4).
+    /// flagged with BI (LSR bit 4).
     pub fn receive_break(&mut self) {
         let now = self.now.get();
         self.receive(0, lsr::BI, now);
