@@ -17,6 +17,7 @@ pub mod disk;
 pub mod irq;
 pub mod sysports;
 pub mod pic;
+pub mod uart;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
