@@ -12,6 +12,7 @@
 //! - `ControlQueue`: how a device asks for what lies beyond the bus (A20,
 //!   reset, exit).
 
+pub mod cmos;
 pub mod irq;
 
 use crate::bus::Control;
