@@ -13,6 +13,7 @@
 //!   reset, exit).
 
 pub mod cmos;
+pub mod i8042;
 pub mod irq;
 
 use crate::bus::Control;
