@@ -121,7 +121,8 @@ impl BootDevice {
 /// The wall-clock time the RTC reads at power-on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RtcBase {
-    /// This many seconds since 1970-01-01 00:00:00 (deterministic runs).
+    /// This many seconds since 1970-01-01 00:00:00 (deterministic runs),
+    /// clamped to the years 0000-9999.
     Fixed(i64),
     /// The host's time (UTC) when the device is made.
     Host,
@@ -246,6 +247,10 @@ impl Cmos {
             RtcBase::Fixed(s) => (s, 0),
             RtcBase::Host => host_time(),
         };
+        // Years 0000-9999: what a BCD century and year can show.
+        let first = calendar::days_from_civil(0, 1, 1) * SECONDS_PER_DAY;
+        let last = calendar::days_from_civil(10_000, 1, 1) * SECONDS_PER_DAY - 1;
+        let seconds = seconds.clamp(first, last);
         // Line the updates up with the host's second boundaries.
         let origin = t - fraction as i128;
         let mut cmos = Cmos {
@@ -1333,5 +1338,44 @@ mod tests {
         let century = rig.read(REG_CENTURY);
 
         assert_eq!(century, 0x20);
+    }
+
+    #[test]
+    fn an_extreme_fixed_base_is_clamped_to_year_9999() {
+        let mut rig = Rig::at(i64::MAX);
+
+        assert_eq!(rig.date_time(), [0x99, 0x99, 0x12, 0x31, 0x23, 0x59, 0x59]);
+    }
+
+    #[test]
+    fn any_sequence_of_guest_accesses_leaves_the_chip_usable() {
+        let mut rig = Rig::at(i64::MIN);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for step in 0..20_000u64 {
+            let r = next();
+            let offset = (r % 3) as u16;
+            let size = [1, 2, 4][(r >> 8) as usize % 3];
+            if r >> 16 & 1 == 0 {
+                rig.cmos.write(offset, size, (r >> 32) as u32);
+            } else {
+                rig.cmos.read(offset, size);
+            }
+            rig.step_to(step * 37 * MS);
+            let _ = rig.cmos.next_event();
+        }
+
+        rig.write(REG_B, B_24_HOUR);
+        rig.write(REG_A, A_DEFAULT);
+        rig.write(REG_C, 0);
+        rig.read(REG_C);
+
+        assert_eq!(rig.read(REG_D), D_VRT);
+        assert!(!rig.irq8_high());
     }
 }

@@ -939,4 +939,35 @@ mod tests {
 
         assert_eq!(word, 0xFF00 | (STATUS_NOT_INHIBITED | STATUS_A2) as u32);
     }
+
+    #[test]
+    fn any_sequence_of_guest_accesses_leaves_the_controller_usable() {
+        let mut rig = Rig::new();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let r = next();
+            let offset = [0, 4, 1][(r % 3) as usize];
+            let size = [1, 2, 4][(r >> 8) as usize % 3];
+            if r >> 16 & 1 == 0 {
+                rig.kbc.write(offset, size, (r >> 32) as u32);
+            } else {
+                rig.kbc.read(offset, size);
+            }
+        }
+        rig.controls();
+        rig.command(C_READ_RAM);
+        while rig.status() & STATUS_OBF != 0 {
+            rig.read_data();
+        }
+
+        rig.command(C_SELF_TEST);
+
+        assert_eq!(rig.read_data(), 0x55);
+    }
 }
