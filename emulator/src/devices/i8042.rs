@@ -230,9 +230,15 @@ impl I8042 {
         self.ram[0]
     }
 
+    /// The command byte as written through 0x60: its bit 2 also sets the
+    /// status register's system flag.
+    fn write_command_byte(&mut self, value: u8) {
+        self.system_flag = value & CMD_SYS != 0;
+        self.set_command_byte(value);
+    }
+
     fn set_command_byte(&mut self, value: u8) {
         self.ram[0] = value;
-        self.system_flag = value & CMD_SYS != 0;
         self.update_irq();
     }
 
@@ -356,7 +362,7 @@ impl I8042 {
         let target = std::mem::replace(&mut self.data_target, DataTarget::Keyboard);
         match target {
             DataTarget::Keyboard => self.keyboard_command(value),
-            DataTarget::Ram(0) => self.set_command_byte(value),
+            DataTarget::Ram(0) => self.write_command_byte(value),
             DataTarget::Ram(i) => self.ram[i as usize] = value,
             DataTarget::OutputPort => self.write_output_port(value),
             DataTarget::KeyboardBuffer => self.queue(value, false),
@@ -969,5 +975,16 @@ mod tests {
         rig.command(C_SELF_TEST);
 
         assert_eq!(rig.read_data(), 0x55);
+    }
+
+    #[test]
+    fn disabling_the_keyboard_keeps_the_system_flag_from_self_test() {
+        let mut rig = Rig::new();
+        rig.command(C_SELF_TEST);
+        rig.read_data();
+
+        rig.command(C_DISABLE_KEYBOARD);
+
+        assert_eq!(rig.status() & STATUS_SYS, STATUS_SYS);
     }
 }
