@@ -14,6 +14,8 @@
 
 pub mod ata;
 pub mod disk;
+pub mod cmos;
+pub mod i8042;
 pub mod irq;
 pub mod sysports;
 pub mod pic;
