@@ -22,8 +22,19 @@ fn rom(code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> tempfi
     f
 }
 
+/// Sets COM1 to 115200 8N1, as a driver does before sending.
+fn init_com1(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    for (port, v) in [(0x3FBu32, 0x80u32), (0x3F8, 1), (0x3F9, 0), (0x3FB, 0x03)] {
+        a.mov(dx, port)?;
+        a.mov(al, v)?;
+        a.out(dx, al)?;
+    }
+    Ok(())
+}
+
 /// Writes the bytes of `text` to COM1, polling LSR.THRE before each.
 fn print(a: &mut CodeAssembler, text: &str) -> Result<(), IcedError> {
+    init_com1(a)?;
     for b in text.bytes() {
         let mut wait = a.create_label();
         a.set_label(&mut wait)?;
