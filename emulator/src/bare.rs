@@ -66,16 +66,16 @@ fn write_u64(cpu: &mut Cpu, addr: u64, v: u64) {
 fn write_tables(cpu: &mut Cpu, long: bool) {
     let gdt = [
         0,
-        descriptor(0, 0xFFFFF, 0x9B, 0xC),  // 0x08 code32
-        descriptor(0, 0xFFFFF, 0x93, 0xC),  // 0x10 data32
-        descriptor(0, 0xFFFFF, 0x9B, 0xA),  // 0x18 code64
-        descriptor(0, 0xFFFF, 0x9B, 0x0),   // 0x20 code16
-        descriptor(0, 0xFFFF, 0x93, 0x0),   // 0x28 data16
-        descriptor(0, 0xFFFFF, 0xFB, 0xC),  // 0x30 user code32
-        descriptor(0, 0xFFFFF, 0xF3, 0xC),  // 0x38 user data
-        descriptor(0, 0xFFFFF, 0xFB, 0xA),  // 0x40 user code64
+        descriptor(0, 0xFFFFF, 0x9B, 0xC),          // 0x08 code32
+        descriptor(0, 0xFFFFF, 0x93, 0xC),          // 0x10 data32
+        descriptor(0, 0xFFFFF, 0x9B, 0xA),          // 0x18 code64
+        descriptor(0, 0xFFFF, 0x9B, 0x0),           // 0x20 code16
+        descriptor(0, 0xFFFF, 0x93, 0x0),           // 0x28 data16
+        descriptor(0, 0xFFFFF, 0xFB, 0xC),          // 0x30 user code32
+        descriptor(0, 0xFFFFF, 0xF3, 0xC),          // 0x38 user data
+        descriptor(0, 0xFFFFF, 0xFB, 0xA),          // 0x40 user code64
         descriptor(TSS_BASE as u32, 0x67, 0x89, 0), // 0x48 TSS (available)
-        0,                                  // 0x50 TSS high half (long mode)
+        0,                                          // 0x50 TSS high half (long mode)
     ];
     for (i, d) in gdt.iter().enumerate() {
         write_u64(cpu, GDT_BASE + 8 * i as u64, *d);
@@ -113,7 +113,10 @@ fn load_flat(cpu: &mut Cpu, code: u16, data: u16) {
     let gdt_entry = |cpu: &mut Cpu, s: u16| {
         let mut b = [0u8; 8];
         for (i, x) in b.iter_mut().enumerate() {
-            *x = cpu.mem.read_u8(GDT_BASE + (s & !7) as u64 + i as u64).unwrap_or(0);
+            *x = cpu
+                .mem
+                .read_u8(GDT_BASE + (s & !7) as u64 + i as u64)
+                .unwrap_or(0);
         }
         Segment::from_descriptor(s, u64::from_le_bytes(b) | (1 << 40))
     };

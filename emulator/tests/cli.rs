@@ -172,7 +172,14 @@ fn a_bios_of_the_wrong_size_is_refused() {
 
 /// Sends an LBA28 command for sector 0, count 1, to ATA0 master.
 fn ata_command(a: &mut CodeAssembler, command: u32) -> Result<(), IcedError> {
-    for (port, v) in [(0x1F6u32, 0xE0u32), (0x1F2, 1), (0x1F3, 0), (0x1F4, 0), (0x1F5, 0), (0x1F7, command)] {
+    for (port, v) in [
+        (0x1F6u32, 0xE0u32),
+        (0x1F2, 1),
+        (0x1F3, 0),
+        (0x1F4, 0),
+        (0x1F5, 0),
+        (0x1F7, command),
+    ] {
         a.mov(dx, port)?;
         a.mov(al, v)?;
         a.out(dx, al)?;
@@ -241,4 +248,98 @@ fn a_plain_disk_keeps_the_guests_writes() {
     let bytes = std::fs::read(img.path()).unwrap();
     assert!(bytes[..512].iter().all(|&b| b == 0xAB));
     assert!(bytes[512..].iter().all(|&b| b == 0));
+}
+
+/// A ROM that programs the 8259A pair and the PIT as a BIOS does (IRQ 0 at
+/// vector 8, PIT channel 0 in mode 2 at ~1 kHz), takes 100 timer
+/// interrupts with HLT between them, then prints the TSC in hex and exits
+/// with 1.
+fn timer_ticks(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    let (mut handler, mut wait, mut digit) = (a.create_label(), a.create_label(), a.create_label());
+    a.cli()?;
+    a.xor(ax, ax)?;
+    a.mov(ds, ax)?;
+    a.mov(ss, ax)?;
+    a.mov(sp, 0x7000u32)?;
+    a.mov(word_ptr(0x500), 0)?;
+    // IVT[8] = F000:handler.
+    a.lea(ax, ptr(handler))?;
+    a.mov(word_ptr(8 * 4), ax)?;
+    a.mov(word_ptr(8 * 4 + 2), 0xF000u32)?;
+    for (port, v) in [
+        (0x20u32, 0x11u32),
+        (0xA0, 0x11),
+        (0x21, 0x08),
+        (0xA1, 0x70),
+        (0x21, 0x04),
+        (0xA1, 0x02),
+        (0x21, 0x01),
+        (0xA1, 0x01),
+        (0x21, 0xFE),
+        (0xA1, 0xFF),
+        // PIT channel 0, lobyte/hibyte, mode 2, count 1193.
+        (0x43, 0x34),
+        (0x40, 1193 & 0xFF),
+        (0x40, 1193 >> 8),
+    ] {
+        a.mov(dx, port)?;
+        a.mov(al, v)?;
+        a.out(dx, al)?;
+    }
+    a.sti()?;
+    a.set_label(&mut wait)?;
+    a.hlt()?;
+    a.cmp(word_ptr(0x500), 100)?;
+    a.jb(wait)?;
+    a.cli()?;
+    init_com1(a)?;
+    // Print EDX:EAX from RDTSC as 16 hex digits.
+    a.rdtsc()?;
+    a.mov(ebx, eax)?;
+    a.mov(ebp, edx)?;
+    a.mov(cx, 16u32)?;
+    a.set_label(&mut digit)?;
+    a.shld(ebp, ebx, 4)?;
+    a.shl(ebx, 4)?;
+    a.mov(eax, ebp)?;
+    a.and(eax, 0xF)?;
+    a.add(al, b'0' as u32)?;
+    a.cmp(al, b'9' as u32)?;
+    let mut ok = a.create_label();
+    a.jbe(ok)?;
+    a.add(al, 7)?;
+    a.set_label(&mut ok)?;
+    a.mov(dx, 0x3F8u32)?;
+    a.out(dx, al)?;
+    a.dec(cx)?;
+    a.jnz(digit)?;
+    exit(a, 0)?;
+    a.set_label(&mut handler)?;
+    a.push(ax)?;
+    a.inc(word_ptr(0x500))?;
+    a.mov(al, 0x20)?;
+    a.out(0x20, al)?;
+    a.pop(ax)?;
+    a.iret()
+}
+
+#[test]
+fn timer_interrupts_wake_hlt_and_runs_repeat_exactly() {
+    let bios = rom(timer_ticks as Program);
+
+    let first = emu(&["run", "--bios", path(&bios)]);
+    let second = emu(&["run", "--bios", path(&bios)]);
+
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let tsc = String::from_utf8_lossy(&first.stdout).to_string();
+    assert_eq!(tsc.len(), 16, "{tsc}");
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the same image gives the same output"
+    );
 }

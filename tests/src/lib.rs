@@ -1,16 +1,16 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
-/// Page tables in guest memory and paging state for MMU tests.
-pub mod paging;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
-/// Running code snippets natively on the host CPU.
-pub mod native;
-/// Exception vectors whose handlers halt, to see which fault a test hit.
-pub mod trap;
 /// Golden-file runner for instruction tests.
 pub mod golden;
+/// Running code snippets natively on the host CPU.
+pub mod native;
+/// Page tables in guest memory and paging state for MMU tests.
+pub mod paging;
+/// Exception vectors whose handlers halt, to see which fault a test hit.
+pub mod trap;
 
 pub use emulator;
 pub use iced_x86;

@@ -519,11 +519,12 @@ fn misaligned_load_at_ring3_with_am_and_ac_raises_ac_with_error_code_zero() {
 
     assert_eq!(halted_vector(&vm), Some(17));
     assert_eq!(stack_u64(&vm, 0), 0, "error code");
-    let load_at = USER_CODE + len(64, |a| {
-        a.pushfq()?;
-        a.or(qword_ptr(rsp), rflags::AC as i32)?;
-        a.popfq()
-    });
+    let load_at = USER_CODE
+        + len(64, |a| {
+            a.pushfq()?;
+            a.or(qword_ptr(rsp), rflags::AC as i32)?;
+            a.popfq()
+        });
     assert_eq!(stack_u64(&vm, 1), load_at, "RIP of the faulting load");
 }
 

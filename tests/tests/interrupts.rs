@@ -57,7 +57,10 @@ fn gate64(vm: &mut Vm, vector: u8, target: u64) {
 
 /// A long-mode machine whose IDT sends `vector` (and NMI, vector 2) to a
 /// handler that copies R9 to R10, counts in R8, and returns with IRETQ.
-fn machine(main: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>, vector: u8) -> (Vm, Rc<RefCell<Pic>>) {
+fn machine(
+    main: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+    vector: u8,
+) -> (Vm, Rc<RefCell<Pic>>) {
     let mut vm = Vm::with_asm(BareMode::Long64, main);
     let pic = Rc::new(RefCell::new(Pic {
         vector,
@@ -133,7 +136,10 @@ fn sti_delays_the_interrupt_by_one_instruction() {
     vm.cpu.run(100);
 
     assert_eq!(vm.cpu.gpr[8], 1);
-    assert_eq!(vm.cpu.gpr[10], 1, "the instruction after STI ran before the handler");
+    assert_eq!(
+        vm.cpu.gpr[10], 1,
+        "the instruction after STI ran before the handler"
+    );
 }
 
 #[test]

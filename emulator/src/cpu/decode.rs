@@ -26,9 +26,9 @@ use super::{Cpu, Exception, Mode, Stop};
 use crate::memory::{Region, PAGE_SIZE};
 use crate::mmu::AccessKind;
 use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction, OpKind, Register};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::cell::Cell;
 
 /// The most instructions in one block.
 pub const MAX_BLOCK: usize = 64;
@@ -541,7 +541,12 @@ impl Cpu {
                 }
             }
         }
-        let mut decoder = Decoder::with_ip(key.bitness, &bytes[..in_page], key.rip, DecoderOptions::NONE);
+        let mut decoder = Decoder::with_ip(
+            key.bitness,
+            &bytes[..in_page],
+            key.rip,
+            DecoderOptions::NONE,
+        );
         let mut insns = Vec::new();
         while decoder.can_decode() && insns.len() < MAX_BLOCK {
             let i = decoder.decode();
@@ -560,12 +565,21 @@ impl Cpu {
             // through both translations and run it uncached.
             let n2 = 15usize.saturating_sub(in_page);
             let lin2 = lin.wrapping_add(in_page as u64);
-            let lin2 = if key.bitness == 64 { lin2 } else { lin2 & 0xFFFF_FFFF };
+            let lin2 = if key.bitness == 64 {
+                lin2
+            } else {
+                lin2 & 0xFFFF_FFFF
+            };
             let phys2 = self.translate_fetch(lin2)?;
             for i in 0..n2 {
                 bytes[in_page + i] = self.read_phys_sized(phys2 + i as u64, 1) as u8;
             }
-            let mut d = Decoder::with_ip(key.bitness, &bytes[..in_page + n2], key.rip, DecoderOptions::NONE);
+            let mut d = Decoder::with_ip(
+                key.bitness,
+                &bytes[..in_page + n2],
+                key.rip,
+                DecoderOptions::NONE,
+            );
             insns.push(Insn::new(d.decode(), key.bitness));
         }
         let page = key.phys & !(PAGE_SIZE - 1);

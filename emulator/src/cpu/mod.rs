@@ -147,8 +147,14 @@ impl Cpu {
         let cs = &mut self.seg[SegReg::Cs as usize];
         cs.selector = 0xF000;
         cs.base = 0xFFFF_0000;
-        self.gdtr = TableRegister { base: 0, limit: 0xFFFF };
-        self.idtr = TableRegister { base: 0, limit: 0xFFFF };
+        self.gdtr = TableRegister {
+            base: 0,
+            limit: 0xFFFF,
+        };
+        self.idtr = TableRegister {
+            base: 0,
+            limit: 0xFFFF,
+        };
         self.ldtr = Segment {
             attr: attr::PRESENT | 2,
             limit: 0xFFFF,
@@ -268,7 +274,12 @@ impl Cpu {
         ];
         let mut s = String::new();
         for (i, n) in NAMES.iter().enumerate() {
-            let _ = write!(s, "{n:>3}={:016x}{}", self.gpr[i], if i % 4 == 3 { "\n" } else { " " });
+            let _ = write!(
+                s,
+                "{n:>3}={:016x}{}",
+                self.gpr[i],
+                if i % 4 == 3 { "\n" } else { " " }
+            );
         }
         let _ = writeln!(
             s,
@@ -294,7 +305,11 @@ impl Cpu {
         let _ = writeln!(
             s,
             "gdtr={:x}:{:x} idtr={:x}:{:x} tr={:04x} ldtr={:04x}",
-            self.gdtr.base, self.gdtr.limit, self.idtr.base, self.idtr.limit, self.tr.selector,
+            self.gdtr.base,
+            self.gdtr.limit,
+            self.idtr.base,
+            self.idtr.limit,
+            self.tr.selector,
             self.ldtr.selector
         );
         s

@@ -13,12 +13,12 @@
 //!   reset, exit).
 
 pub mod ata;
-pub mod disk;
 pub mod cmos;
+pub mod disk;
 pub mod i8042;
 pub mod irq;
-pub mod sysports;
 pub mod pic;
+pub mod sysports;
 pub mod uart;
 
 use crate::bus::Control;

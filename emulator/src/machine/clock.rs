@@ -102,6 +102,10 @@ mod tests {
     fn budget_reaches_exactly_the_next_event() {
         let c = Clock::new(ClockMode::Virtual);
         assert_eq!(c.instructions_until(0, 838 * NS_PER_INSTRUCTION), 838);
-        assert_eq!(c.instructions_until(500, 10), 1, "an event in the past still runs one");
+        assert_eq!(
+            c.instructions_until(500, 10),
+            1,
+            "an event in the past still runs one"
+        );
     }
 }

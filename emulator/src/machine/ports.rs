@@ -30,7 +30,11 @@ impl<D: Copy + std::fmt::Debug> PortMap<D> {
     /// begin at `base`. Overlapping claims are a bug in the board.
     pub fn add(&mut self, start: u16, len: u16, device: D, base: u16) {
         let end = start + (len - 1);
-        if let Some(r) = self.ranges.iter().find(|r| start <= r.end && r.start <= end) {
+        if let Some(r) = self
+            .ranges
+            .iter()
+            .find(|r| start <= r.end && r.start <= end)
+        {
             panic!(
                 "port range {start:#x}-{end:#x} ({device:?}) overlaps {:#x}-{:#x} ({:?})",
                 r.start, r.end, r.device

@@ -182,7 +182,9 @@ fn parse_disk(s: &str) -> Result<DiskSpec, String> {
         Some((p, "readonly")) => (p, DiskMode::ReadOnly),
         Some((p, "snapshot")) => (p, DiskMode::Snapshot),
         Some((_, other)) if !other.contains('/') => {
-            return Err(format!("unknown disk option '{other}' (readonly or snapshot)"))
+            return Err(format!(
+                "unknown disk option '{other}' (readonly or snapshot)"
+            ))
         }
         _ => (s, DiskMode::ReadWrite),
     };
@@ -336,9 +338,9 @@ fn spawn_output(
     let mut sink: Box<dyn Write + Send> = match serial {
         Serial::Stdio => Box::new(std::io::stdout()),
         Serial::None => Box::new(std::io::sink()),
-        Serial::File(p) => Box::new(
-            std::fs::File::create(&p).map_err(|e| format!("{}: {e}", p.display()))?,
-        ),
+        Serial::File(p) => {
+            Box::new(std::fs::File::create(&p).map_err(|e| format!("{}: {e}", p.display()))?)
+        }
     };
     Ok(std::thread::spawn(move || {
         while let Ok(b) = rx.recv() {
@@ -409,8 +411,14 @@ mod tests {
 
     #[test]
     fn disk_options_select_the_mode() {
-        assert_eq!(parse_disk("a.img,snapshot").unwrap().mode, DiskMode::Snapshot);
-        assert_eq!(parse_disk("a.img,readonly").unwrap().mode, DiskMode::ReadOnly);
+        assert_eq!(
+            parse_disk("a.img,snapshot").unwrap().mode,
+            DiskMode::Snapshot
+        );
+        assert_eq!(
+            parse_disk("a.img,readonly").unwrap().mode,
+            DiskMode::ReadOnly
+        );
         assert_eq!(parse_disk("a.img").unwrap().mode, DiskMode::ReadWrite);
         assert!(parse_disk("a.img,fast").is_err());
     }

@@ -64,7 +64,8 @@ pub fn restore() {
 /// The escape character: Ctrl-A.
 pub const ESCAPE: u8 = 0x01;
 
-pub const HELP: &str = "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a C-a  send C-a\r\n";
+pub const HELP: &str =
+    "\r\nC-a h    print this help\r\nC-a x    exit emulator\r\nC-a C-a  send C-a\r\n";
 
 /// What the user's keystrokes mean.
 #[derive(Debug, Default)]

@@ -48,7 +48,8 @@ fn alu<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), E
             cpu.flags
                 .set_lazy(LazyOp::Sub, N as u8, dst, src, dst.wrapping_sub(src));
         } else {
-            cpu.flags.set_lazy(LazyOp::Logic, N as u8, dst, src, dst & src);
+            cpu.flags
+                .set_lazy(LazyOp::Logic, N as u8, dst, src, dst & src);
         }
         return Ok(());
     }
@@ -92,7 +93,11 @@ fn inc_dec<const UP: bool, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result
     let loc = cpu.locate::<N>(insn, 0)?;
     let dst = cpu.read_loc::<N>(loc)?;
     let mask = size_mask(N as u8);
-    let res = if UP { dst.wrapping_add(1) } else { dst.wrapping_sub(1) } & mask;
+    let res = if UP {
+        dst.wrapping_add(1)
+    } else {
+        dst.wrapping_sub(1)
+    } & mask;
     cpu.write_loc::<N>(loc, res)?;
     let op = if UP { LazyOp::Inc } else { LazyOp::Dec };
     cpu.flags.set_lazy(op, N as u8, dst, 1, res);

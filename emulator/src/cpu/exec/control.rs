@@ -38,8 +38,12 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
         m if i.condition_code() != iced_x86::ConditionCode::None && is_jcc(m) => {
             JCC[i.condition_code() as usize - 1]
         }
-        Mnemonic::Loop | Mnemonic::Loope | Mnemonic::Loopne | Mnemonic::Jcxz
-        | Mnemonic::Jecxz | Mnemonic::Jrcxz => loop_handler(i)?,
+        Mnemonic::Loop
+        | Mnemonic::Loope
+        | Mnemonic::Loopne
+        | Mnemonic::Jcxz
+        | Mnemonic::Jecxz
+        | Mnemonic::Jrcxz => loop_handler(i)?,
         _ => return None,
     })
 }
@@ -77,22 +81,8 @@ fn near_size(i: &Instruction) -> usize {
 }
 
 const JCC: [Handler; 16] = [
-    jcc::<0>,
-    jcc::<1>,
-    jcc::<2>,
-    jcc::<3>,
-    jcc::<4>,
-    jcc::<5>,
-    jcc::<6>,
-    jcc::<7>,
-    jcc::<8>,
-    jcc::<9>,
-    jcc::<10>,
-    jcc::<11>,
-    jcc::<12>,
-    jcc::<13>,
-    jcc::<14>,
-    jcc::<15>,
+    jcc::<0>, jcc::<1>, jcc::<2>, jcc::<3>, jcc::<4>, jcc::<5>, jcc::<6>, jcc::<7>, jcc::<8>,
+    jcc::<9>, jcc::<10>, jcc::<11>, jcc::<12>, jcc::<13>, jcc::<14>, jcc::<15>,
 ];
 
 impl Cpu {

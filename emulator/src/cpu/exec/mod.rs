@@ -148,7 +148,12 @@ impl Cpu {
 
     /// Writes operand `n` (register or memory).
     #[inline(always)]
-    pub fn write_op<const N: usize>(&mut self, insn: &Insn, n: u32, v: u64) -> Result<(), Exception> {
+    pub fn write_op<const N: usize>(
+        &mut self,
+        insn: &Insn,
+        n: u32,
+        v: u64,
+    ) -> Result<(), Exception> {
         if n < 2 && insn.kind[n as usize] == OPK_REG {
             self.set_reg_by_code::<N>(insn.reg[n as usize], v);
             return Ok(());
@@ -176,7 +181,12 @@ impl Cpu {
             OpKind::Register => Ok(Loc::Reg(super::regs::reg_code(insn.op_register(n)))),
             _ => {
                 let a = self.ea(insn);
-                Ok(Loc::Mem(self.linear(insn.seg, a, N as u64, AccessKind::Write)?))
+                Ok(Loc::Mem(self.linear(
+                    insn.seg,
+                    a,
+                    N as u64,
+                    AccessKind::Write,
+                )?))
             }
         }
     }
