@@ -8,8 +8,11 @@
 //! frame exactly as the CPU pushed it.
 
 use crate::Vm;
+use emulator::bare::sel;
 use emulator::bare::{self, BareMode};
 use emulator::cpu::state::TableRegister;
+use iced_x86::code_asm::CodeAssembler;
+use iced_x86::IcedError;
 
 pub use emulator::bare::descriptor;
 
@@ -166,4 +169,45 @@ pub fn stack_u16(vm: &Vm, i: u64) -> u16 {
 /// Continues after a checkpoint HLT.
 pub fn resume(vm: &mut Vm) {
     vm.cpu.resume_from_halt();
+}
+
+/// Ring-3 code is placed here by tests that drop to CPL 3.
+pub const USER_CODE: u64 = crate::CODE_BASE + 0x100;
+/// The ring-3 stack.
+pub const USER_STACK: u64 = 0x7_0000;
+
+/// A test program.
+pub type Program = fn(&mut CodeAssembler) -> Result<(), IcedError>;
+
+/// A machine in `mode` with the HLT-handler IDT installed.
+pub fn vm_with_idt(mode: BareMode, f: Program) -> Vm {
+    let mut vm = Vm::with_asm(mode, f);
+    install_idt(&mut vm, mode);
+    vm
+}
+
+/// Assembles `f` for `bits` at `at` and loads it there.
+pub fn place(vm: &mut Vm, bits: u32, at: u64, f: Program) {
+    let code = crate::assemble(bits, at, f);
+    vm.cpu.write_phys(at, &code);
+}
+
+/// Kernel code that enters the 64-bit ring-3 code at `USER_CODE`.
+pub fn iretq_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    a.push(sel::USER_DATA as i32)?;
+    a.push(USER_STACK as i32)?;
+    a.pushfq()?;
+    a.push(sel::USER_CODE64 as i32)?;
+    a.push(USER_CODE as i32)?;
+    a.iretq()
+}
+
+/// Kernel code that enters the 32-bit ring-3 code at `USER_CODE`.
+pub fn iretd_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    a.push(sel::USER_DATA as i32)?;
+    a.push(USER_STACK as i32)?;
+    a.pushfd()?;
+    a.push(sel::USER_CODE32 as i32)?;
+    a.push(USER_CODE as i32)?;
+    a.iretd()
 }

@@ -18,19 +18,6 @@ use iced_x86::code_asm::*;
 use integration_tests::sysenv::*;
 use integration_tests::{assemble, Vm, CODE_BASE, REAL_CODE_BASE, STACK_TOP};
 
-/// Ring-3 code is placed here by the ring-3 tests.
-const USER_CODE: u64 = CODE_BASE + 0x100;
-const USER_STACK: u64 = 0x7_0000;
-
-type Program = fn(&mut CodeAssembler) -> Result<(), IcedError>;
-
-/// A machine in `mode` with the HLT-handler IDT installed.
-fn vm_with_idt(mode: BareMode, f: Program) -> Vm {
-    let mut vm = Vm::with_asm(mode, f);
-    install_idt(&mut vm, mode);
-    vm
-}
-
 /// The byte length of a code fragment (to find instruction addresses).
 fn len(bits: u32, f: Program) -> u64 {
     assemble(bits, CODE_BASE, f).len() as u64
@@ -41,30 +28,6 @@ fn make_gate64_absent(vm: &mut Vm, vector: u8) {
     let at = IDT_BASE + vector as u64 * 16;
     let lo = read_u64(vm, at) & !(1 << 47);
     write_u64(vm, at, lo);
-}
-
-/// Loads ring-3 code at USER_CODE for a program that `iretq`s into it.
-fn with_user_code(vm: &mut Vm, bits: u32, f: Program) {
-    let code = assemble(bits, USER_CODE, f);
-    vm.cpu.write_phys(USER_CODE, &code);
-}
-
-fn iretq_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
-    a.push(sel::USER_DATA as i32)?;
-    a.push(USER_STACK as i32)?;
-    a.pushfq()?;
-    a.push(sel::USER_CODE64 as i32)?;
-    a.push(USER_CODE as i32)?;
-    a.iretq()
-}
-
-fn iretd_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
-    a.push(sel::USER_DATA as i32)?;
-    a.push(USER_STACK as i32)?;
-    a.pushfd()?;
-    a.push(sel::USER_CODE32 as i32)?;
-    a.push(USER_CODE as i32)?;
-    a.iretd()
 }
 
 // ---------------------------------------------------------------------
@@ -147,7 +110,7 @@ fn long_mode_write_to_unmapped_page_sets_the_write_bit() {
 #[test]
 fn long_mode_fault_at_ring3_switches_to_rsp0_and_nulls_ss() {
     let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
-    with_user_code(&mut vm, 64, |a| a.hlt());
+    place(&mut vm, 64, USER_CODE, |a| a.hlt());
 
     vm.run_to_hlt(20);
 
@@ -233,7 +196,7 @@ fn long_mode_int_through_absent_gate_raises_np_naming_the_idt_entry() {
 #[test]
 fn long_mode_int_to_dpl0_gate_from_ring3_raises_gp_naming_the_gate() {
     let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
-    with_user_code(&mut vm, 64, |a| a.int(0x30));
+    place(&mut vm, 64, USER_CODE, |a| a.int(0x30));
 
     vm.run_to_hlt(20);
 
@@ -383,7 +346,7 @@ fn protected_mode_int1_is_a_debug_trap() {
 #[test]
 fn protected_mode_fault_at_ring3_switches_to_the_tss_stack() {
     let mut vm = vm_with_idt(BareMode::Protected32, iretd_to_ring3);
-    with_user_code(&mut vm, 32, |a| a.hlt());
+    place(&mut vm, 32, USER_CODE, |a| a.hlt());
 
     vm.run_to_hlt(20);
 
@@ -401,7 +364,7 @@ fn protected_mode_fault_at_ring3_switches_to_the_tss_stack() {
 #[test]
 fn protected_mode_bad_ss0_in_the_tss_raises_ts() {
     let mut vm = vm_with_idt(BareMode::Protected32, iretd_to_ring3);
-    with_user_code(&mut vm, 32, |a| a.int(0x30));
+    place(&mut vm, 32, USER_CODE, |a| a.int(0x30));
     set_gate32(
         &mut vm,
         0x30,
@@ -513,7 +476,7 @@ fn misaligned_user_load(a: &mut CodeAssembler) -> Result<(), IcedError> {
 fn misaligned_load_at_ring3_with_am_and_ac_raises_ac_with_error_code_zero() {
     let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
     vm.cpu.cr0 |= emulator::cpu::state::cr0::AM;
-    with_user_code(&mut vm, 64, misaligned_user_load);
+    place(&mut vm, 64, USER_CODE, misaligned_user_load);
 
     vm.run_to_hlt(50);
 
@@ -531,7 +494,7 @@ fn misaligned_load_at_ring3_with_am_and_ac_raises_ac_with_error_code_zero() {
 #[test]
 fn misaligned_load_without_cr0_am_is_not_checked() {
     let mut vm = vm_with_idt(BareMode::Long64, iretq_to_ring3);
-    with_user_code(&mut vm, 64, misaligned_user_load);
+    place(&mut vm, 64, USER_CODE, misaligned_user_load);
 
     vm.run_to_hlt(50);
 

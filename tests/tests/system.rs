@@ -11,40 +11,7 @@ use iced_x86::code_asm::*;
 use integration_tests::sysenv::*;
 use integration_tests::{assemble, Vm, CODE_BASE, REAL_CODE_BASE, STACK_TOP};
 
-const USER_CODE: u64 = CODE_BASE + 0x100;
-const USER_STACK: u64 = 0x7_0000;
 const TARGET: u64 = CODE_BASE + 0x200;
-
-type Program = fn(&mut CodeAssembler) -> Result<(), IcedError>;
-
-fn vm_with_idt(mode: BareMode, f: Program) -> Vm {
-    let mut vm = Vm::with_asm(mode, f);
-    install_idt(&mut vm, mode);
-    vm
-}
-
-fn place(vm: &mut Vm, bits: u32, at: u64, f: Program) {
-    let code = assemble(bits, at, f);
-    vm.cpu.write_phys(at, &code);
-}
-
-fn iretq_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
-    a.push(sel::USER_DATA as i32)?;
-    a.push(USER_STACK as i32)?;
-    a.pushfq()?;
-    a.push(sel::USER_CODE64 as i32)?;
-    a.push(USER_CODE as i32)?;
-    a.iretq()
-}
-
-fn iretd_to_ring3(a: &mut CodeAssembler) -> Result<(), IcedError> {
-    a.push(sel::USER_DATA as i32)?;
-    a.push(USER_STACK as i32)?;
-    a.pushfd()?;
-    a.push(sel::USER_CODE32 as i32)?;
-    a.push(USER_CODE as i32)?;
-    a.iretd()
-}
 
 // ---------------------------------------------------------------------
 // IF, IOPL and RFLAGS
