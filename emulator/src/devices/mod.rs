@@ -13,6 +13,7 @@
 //!   reset, exit).
 
 pub mod irq;
+pub mod pit;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
