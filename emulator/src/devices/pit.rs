@@ -764,3 +764,684 @@ impl Timed for Pit {
             .map(time_of_tick)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::IrqLines;
+    use std::rc::Rc;
+
+    const CH0: u16 = 0;
+    const CH2: u16 = 2;
+    const IRQ0: u16 = 1 << 0;
+
+    /// A PIT with its IRQ lines and clock, stepped by hand in clock pulses.
+    struct Bench {
+        pit: Pit,
+        now: Now,
+        lines: Rc<IrqLines>,
+    }
+
+    fn bench() -> Bench {
+        let lines = IrqLines::new();
+        let now = Now::default();
+        let pit = Pit::new(lines.line(0), now.clone());
+        Bench { pit, now, lines }
+    }
+
+    impl Bench {
+        /// Moves the clock to the first instant after `tick` pulses.
+        fn at(&mut self, tick: u64) -> &mut Self {
+            let t = time_of_tick(tick);
+            self.now.set(t);
+            self.pit.advance(t);
+            self
+        }
+        fn outb(&mut self, offset: u16, value: u8) {
+            self.pit.write(offset, 1, value as u32);
+        }
+        fn inb(&mut self, offset: u16) -> u8 {
+            self.pit.read(offset, 1) as u8
+        }
+        /// Control word, then the count low byte first (word access).
+        fn program(&mut self, control: u8, count: u16) {
+            let counter = (control >> 6) as u16;
+            self.outb(OFFSET_CONTROL, control);
+            self.outb(counter, count as u8);
+            self.outb(counter, (count >> 8) as u8);
+        }
+        /// Reads a word-access count, low byte first.
+        fn read_count(&mut self, counter: u16) -> u16 {
+            let lo = self.inb(counter) as u16;
+            lo | (self.inb(counter) as u16) << 8
+        }
+        fn irq0_high(&self) -> bool {
+            self.lines.levels() & IRQ0 != 0
+        }
+        fn irq0_rose(&self) -> bool {
+            self.lines.take_rising() & IRQ0 != 0
+        }
+        fn out2(&mut self) -> bool {
+            self.inb(OFFSET_PORT_B) & PORT_B_OUT2 != 0
+        }
+        fn next_event_tick(&self) -> Option<u64> {
+            self.pit.next_event().map(ticks_at)
+        }
+    }
+
+    // Control words: counter << 6 | access << 4 | mode << 1 | bcd.
+    const CH0_WORD_MODE0: u8 = 0x30;
+    const CH0_WORD_MODE2: u8 = 0x34;
+    const CH0_WORD_MODE3: u8 = 0x36;
+    const CH0_WORD_MODE4: u8 = 0x38;
+    const CH2_WORD_MODE0: u8 = 0xb0;
+    const CH2_WORD_MODE1: u8 = 0xb2;
+    const CH2_WORD_MODE2: u8 = 0xb4;
+    const CH2_WORD_MODE3: u8 = 0xb6;
+    const CH2_WORD_MODE5: u8 = 0xba;
+
+    #[test]
+    fn clock_conversion_is_exact_at_one_second() {
+        assert_eq!(ticks_at(1_000_000_000), CLOCK_HZ);
+        assert_eq!(time_of_tick(CLOCK_HZ), 1_000_000_000);
+        assert_eq!(ticks_at(time_of_tick(12_345)), 12_345);
+        assert_eq!(ticks_at(time_of_tick(12_345) - 1), 12_344);
+    }
+
+    #[test]
+    fn clock_conversion_does_not_overflow_after_centuries() {
+        let t = Nanos::MAX / 2;
+
+        assert_eq!(ticks_at(t) as u128, t as u128 * 1_193_182 / 1_000_000_000);
+    }
+
+    #[test]
+    fn bios_mode3_count0_interrupts_at_18_2_hz() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 0);
+        b.irq0_rose();
+
+        // Loaded at pulse 1, high for 32768 pulses, low for 32768.
+        assert_eq!(b.next_event_tick(), Some(1 + 32768));
+        b.at(1 + 32768);
+        assert!(!b.irq0_high());
+        assert_eq!(b.next_event_tick(), Some(1 + 65536));
+        b.at(1 + 65536);
+        assert!(b.irq0_rose());
+
+        let period = time_of_tick(1 + 65536) - time_of_tick(1);
+        let millihertz = 1_000_000_000_000 / period;
+        assert_eq!(millihertz, 18_206, "18.2065 Hz");
+    }
+
+    #[test]
+    fn linux_mode2_latch_raises_irq0_once_per_period() {
+        let mut b = bench();
+        let latch = ((CLOCK_HZ + 500) / 1000) as u16; // HZ = 1000
+        b.program(CH0_WORD_MODE2, latch);
+        assert!(b.irq0_high(), "mode 2 starts with OUT high");
+        b.irq0_rose();
+
+        // OUT low for one pulse when the count reaches 1.
+        assert_eq!(b.next_event_tick(), Some(latch as u64));
+        b.at(latch as u64);
+        assert!(!b.irq0_high());
+        assert_eq!(b.next_event_tick(), Some(1 + latch as u64));
+        b.at(1 + latch as u64);
+        assert!(b.irq0_rose());
+        assert_eq!(b.next_event_tick(), Some(2 * latch as u64));
+    }
+
+    #[test]
+    fn mode2_large_step_still_shows_the_pic_an_edge() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 100);
+        b.irq0_rose();
+
+        b.at(1 + 10 * 100 + 50);
+
+        assert!(b.irq0_rose(), "ten periods passed");
+        assert!(b.irq0_high());
+    }
+
+    #[test]
+    fn mode2_step_landing_on_the_low_pulse_still_leaves_an_edge() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 100);
+        b.irq0_rose();
+
+        b.at(1 + 3 * 100 - 1);
+
+        assert!(!b.irq0_high());
+        assert!(b.irq0_rose(), "two periods ended in between");
+    }
+
+    #[test]
+    fn mode2_step_within_one_period_has_no_edge() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 100);
+        b.irq0_rose();
+
+        b.at(90);
+
+        assert!(!b.irq0_rose());
+    }
+
+    #[test]
+    fn mode2_counter_counts_n_down_to_1_then_reloads() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 1000);
+
+        assert_eq!(b.at(1).read_count(CH0), 1000);
+        assert_eq!(b.at(1 + 999).read_count(CH0), 1);
+        assert_eq!(b.at(1 + 1000).read_count(CH0), 1000);
+        assert_eq!(b.at(1 + 1001).read_count(CH0), 999);
+    }
+
+    #[test]
+    fn latched_count_holds_while_the_counter_runs() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 1000);
+        b.at(1 + 100);
+
+        b.outb(OFFSET_CONTROL, 0x00); // latch counter 0
+        b.at(1 + 300);
+
+        assert_eq!(b.read_count(CH0), 900);
+        assert_eq!(b.read_count(CH0), 700, "latch released after both bytes");
+    }
+
+    #[test]
+    fn second_latch_command_before_reading_is_ignored() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 1000);
+        b.at(1 + 100);
+        b.outb(OFFSET_CONTROL, 0x00);
+        b.at(1 + 200);
+
+        b.outb(OFFSET_CONTROL, 0x00);
+
+        assert_eq!(b.read_count(CH0), 900);
+    }
+
+    #[test]
+    fn word_reads_alternate_low_then_high_byte() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 0x1234);
+        b.at(1 + 0x34); // count now 0x1200
+
+        let lo = b.inb(CH0);
+        b.at(1 + 0x35); // count now 0x11ff
+        let hi = b.inb(CH0);
+
+        assert_eq!(
+            (lo, hi),
+            (0x00, 0x11),
+            "unlatched bytes come from the live count"
+        );
+    }
+
+    #[test]
+    fn lsb_only_access_writes_and_reads_the_low_byte() {
+        let mut b = bench();
+        b.outb(OFFSET_CONTROL, 0x14); // counter 0, LSB only, mode 2
+        b.outb(CH0, 0x50);
+        b.at(1 + 0x10);
+
+        assert_eq!(b.inb(CH0), 0x40);
+        assert_eq!(b.inb(CH0), 0x40, "no flip-flop in LSB mode");
+    }
+
+    #[test]
+    fn msb_only_access_writes_and_reads_the_high_byte() {
+        let mut b = bench();
+        b.outb(OFFSET_CONTROL, 0x24); // counter 0, MSB only, mode 2
+        b.outb(CH0, 0x02); // count 0x200
+
+        b.at(1 + 0x100);
+
+        assert_eq!(b.inb(CH0), 0x01);
+        assert_eq!(b.next_event_tick(), Some(0x200), "low pulse at count 1");
+    }
+
+    #[test]
+    fn read_back_latches_status_then_count() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 1000);
+        b.at(1 + 10);
+
+        b.outb(OFFSET_CONTROL, 0xc2); // read-back: count and status, counter 0
+        b.at(1 + 500);
+
+        // OUTPUT=1, NULL COUNT=0, RW=3, mode 2, binary.
+        assert_eq!(b.inb(CH0), 0xb4);
+        assert_eq!(b.read_count(CH0), 990);
+    }
+
+    #[test]
+    fn read_back_status_shows_null_count_until_the_count_is_loaded() {
+        let mut b = bench();
+        b.at(5);
+        b.program(CH0_WORD_MODE0, 100);
+
+        b.outb(OFFSET_CONTROL, 0xe2); // status only, counter 0
+        let before_load = b.inb(CH0);
+        b.at(6);
+        b.outb(OFFSET_CONTROL, 0xe2);
+        let after_load = b.inb(CH0);
+
+        assert_eq!(before_load, STATUS_NULL_COUNT | 0x30);
+        assert_eq!(after_load, 0x30, "OUT low in mode 0, count loaded");
+    }
+
+    #[test]
+    fn read_back_latches_counts_of_several_counters() {
+        let mut b = bench();
+        b.program(0x74, 3000); // counter 1, mode 2
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.program(CH2_WORD_MODE2, 2000);
+        b.program(CH0_WORD_MODE2, 1000);
+        b.at(1 + 100);
+
+        b.outb(OFFSET_CONTROL, 0xde); // counts only, counters 0, 1, 2
+        b.at(1 + 400);
+
+        assert_eq!(b.read_count(0), 900);
+        assert_eq!(b.read_count(1), 2900);
+        assert_eq!(b.read_count(2), 1900);
+    }
+
+    #[test]
+    fn status_reports_mode_6_as_programmed_and_runs_it_as_mode_2() {
+        let mut b = bench();
+        b.program(0x3c, 10); // counter 0, word, mode 6
+
+        b.outb(OFFSET_CONTROL, 0xe2);
+
+        assert_eq!(b.inb(CH0) & 0x0e, 6 << 1);
+        assert_eq!(b.next_event_tick(), Some(10), "low pulse at count 1");
+    }
+
+    #[test]
+    fn mode7_runs_as_a_square_wave() {
+        let mut b = bench();
+        b.program(0x3e, 10); // counter 0, word, mode 7
+
+        assert_eq!(b.next_event_tick(), Some(1 + 5));
+    }
+
+    #[test]
+    fn bcd_counter_counts_in_decimal() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE0 | CW_BCD, 0x1234);
+
+        b.at(1 + 35);
+
+        assert_eq!(b.read_count(CH0), 0x1199);
+    }
+
+    #[test]
+    fn bcd_count_0_is_10000() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2 | CW_BCD, 0);
+
+        b.at(2);
+
+        assert_eq!(b.read_count(CH0), 0x9999);
+        assert_eq!(b.next_event_tick(), Some(10_000), "low pulse at count 1");
+    }
+
+    #[test]
+    fn binary_count_0_is_65536() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE0, 0);
+
+        assert_eq!(b.at(1).read_count(CH0), 0);
+        assert_eq!(b.at(2).read_count(CH0), 0xffff);
+        assert_eq!(b.next_event_tick(), Some(1 + 65536));
+    }
+
+    #[test]
+    fn mode0_out_rises_n_plus_1_pulses_after_the_write() {
+        let mut b = bench();
+        b.at(10);
+        b.program(CH0_WORD_MODE0, 100);
+        assert!(!b.irq0_high());
+
+        assert_eq!(b.next_event_tick(), Some(10 + 101));
+        b.at(10 + 100);
+        assert!(!b.irq0_high());
+        b.at(10 + 101);
+        assert!(b.irq0_rose());
+        assert_eq!(b.next_event_tick(), None, "OUT stays high");
+    }
+
+    #[test]
+    fn mode0_counter_wraps_after_terminal_count() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE0, 100);
+
+        b.at(1 + 101);
+
+        assert_eq!(b.read_count(CH0), 0xffff);
+        assert!(b.irq0_high());
+    }
+
+    #[test]
+    fn mode0_first_byte_of_a_new_count_stops_counting_until_the_second() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE0, 100);
+        b.at(1 + 50);
+
+        b.outb(CH0, 0x20); // low byte of 0x0020
+        b.at(1 + 80);
+        let frozen = b.read_count(CH0);
+        b.outb(CH0, 0x00);
+
+        assert_eq!(frozen, 50);
+        assert_eq!(b.next_event_tick(), Some(81 + 1 + 0x20));
+    }
+
+    #[test]
+    fn mode0_control_word_sets_out_low_and_stops_counting() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE0, 10);
+        b.at(20);
+        assert!(b.irq0_high());
+
+        b.outb(OFFSET_CONTROL, CH0_WORD_MODE0);
+
+        assert!(!b.irq0_high());
+        assert_eq!(b.next_event_tick(), None, "no count written yet");
+    }
+
+    #[test]
+    fn mode4_strobes_out_low_for_one_pulse_at_terminal_count() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE4, 10);
+        b.irq0_rose();
+
+        assert_eq!(b.next_event_tick(), Some(1 + 10));
+        b.at(1 + 10);
+        assert!(!b.irq0_high());
+        b.at(1 + 11);
+        assert!(b.irq0_rose());
+        assert_eq!(b.next_event_tick(), None, "one strobe per count");
+    }
+
+    #[test]
+    fn mode3_odd_count_is_high_one_pulse_longer_than_low() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 5);
+
+        assert_eq!(b.next_event_tick(), Some(1 + 3));
+        b.at(1 + 3);
+        assert_eq!(b.next_event_tick(), Some(1 + 5));
+    }
+
+    #[test]
+    fn mode3_odd_count_counts_n_minus_1_by_twos() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 5);
+
+        assert_eq!(b.at(1).read_count(CH0), 4);
+        assert_eq!(b.at(2).read_count(CH0), 2);
+        assert_eq!(b.at(3).read_count(CH0), 0);
+        assert_eq!(b.at(4).read_count(CH0), 4, "low half-cycle");
+        assert_eq!(b.at(5).read_count(CH0), 2);
+        assert_eq!(b.at(6).read_count(CH0), 4, "high again");
+    }
+
+    #[test]
+    fn mode3_even_count_counts_by_twos() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 6);
+
+        assert_eq!(b.at(1).read_count(CH0), 6);
+        assert_eq!(b.at(3).read_count(CH0), 2);
+        assert_eq!(b.at(4).read_count(CH0), 6);
+        assert!(!b.irq0_high());
+    }
+
+    #[test]
+    fn mode3_new_count_takes_effect_at_the_end_of_the_half_cycle() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 100);
+        b.at(1 + 10);
+
+        b.outb(CH0, 20);
+        b.outb(CH0, 0);
+
+        assert_eq!(
+            b.next_event_tick(),
+            Some(1 + 50),
+            "this half-cycle ends as before"
+        );
+        b.at(1 + 50);
+        assert!(!b.irq0_high());
+        assert_eq!(b.next_event_tick(), Some(1 + 50 + 10), "then halves of 10");
+        b.at(1 + 60);
+        assert_eq!(b.next_event_tick(), Some(1 + 70));
+    }
+
+    #[test]
+    fn mode2_new_count_takes_effect_at_the_end_of_the_period() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 100);
+        b.at(1 + 10);
+
+        b.outb(CH0, 30);
+        b.outb(CH0, 0);
+        b.outb(OFFSET_CONTROL, 0xe2);
+        let null_count = b.inb(CH0) & STATUS_NULL_COUNT;
+
+        assert_ne!(null_count, 0, "the new count waits in the count register");
+        assert_eq!(b.next_event_tick(), Some(100));
+        b.at(1 + 100);
+        assert_eq!(b.read_count(CH0), 30);
+        assert_eq!(b.next_event_tick(), Some(1 + 100 + 29));
+    }
+
+    #[test]
+    fn linux_tsc_calibration_polls_out2_in_port_b() {
+        let mut b = bench();
+        let latch: u16 = 11932; // 10 ms
+        let port_b = b.inb(OFFSET_PORT_B);
+        b.outb(OFFSET_PORT_B, (port_b & !PORT_B_SPEAKER) | PORT_B_GATE2);
+        b.program(CH2_WORD_MODE0, latch);
+
+        assert!(!b.at(latch as u64).out2());
+        assert!(b.at(latch as u64 + 1).out2());
+        assert_eq!(b.next_event_tick(), None, "counter 2 is not IRQ 0");
+    }
+
+    #[test]
+    fn gate2_low_pauses_mode0_counting() {
+        let mut b = bench();
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.program(CH2_WORD_MODE0, 100);
+        b.at(1 + 40);
+
+        b.outb(OFFSET_PORT_B, 0);
+        b.at(1 + 90);
+        let paused = b.read_count(CH2);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert_eq!(paused, 60);
+        assert!(!b.at(1 + 90 + 59).out2());
+        assert!(
+            b.at(1 + 90 + 60).out2(),
+            "terminal count 60 pulses after resuming"
+        );
+    }
+
+    #[test]
+    fn gate2_mode1_one_shot_starts_on_the_rising_edge() {
+        let mut b = bench();
+        b.program(CH2_WORD_MODE1, 5);
+        b.at(10);
+        assert!(b.out2(), "no trigger while the gate is low");
+
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert!(b.out2(), "OUT falls on the pulse after the trigger");
+        assert!(!b.at(11).out2());
+        assert!(!b.at(15).out2());
+        assert!(b.at(16).out2());
+    }
+
+    #[test]
+    fn gate2_mode1_retrigger_restarts_the_pulse() {
+        let mut b = bench();
+        b.program(CH2_WORD_MODE1, 5);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.at(13);
+
+        b.outb(OFFSET_PORT_B, 0);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert!(!b.at(16).out2(), "first one-shot would have ended here");
+        assert!(b.at(14 + 5).out2());
+    }
+
+    #[test]
+    fn gate2_low_forces_mode2_out_high_and_rising_reloads() {
+        let mut b = bench();
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.program(CH2_WORD_MODE2, 10);
+        b.at(1 + 9);
+        assert!(!b.out2());
+
+        b.outb(OFFSET_PORT_B, 0);
+        assert!(b.out2(), "gate low sets OUT high at once");
+        b.at(100);
+        assert_eq!(b.read_count(CH2), 1, "counting stopped");
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert_eq!(b.at(101).read_count(CH2), 10, "reloaded on the next pulse");
+        assert!(!b.at(101 + 9).out2());
+    }
+
+    #[test]
+    fn gate2_mode3_low_forces_out_high_and_rising_restarts_the_wave() {
+        let mut b = bench();
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.program(CH2_WORD_MODE3, 10);
+        b.at(1 + 7);
+        assert!(!b.out2());
+
+        b.outb(OFFSET_PORT_B, 0);
+        assert!(b.out2());
+        b.at(50);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert!(b.at(51 + 4).out2());
+        assert!(!b.at(51 + 5).out2());
+    }
+
+    #[test]
+    fn gate2_mode2_waits_for_the_gate_before_loading() {
+        let mut b = bench();
+        b.program(CH2_WORD_MODE2, 10);
+        b.at(30);
+
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert_eq!(b.at(31).read_count(CH2), 10);
+    }
+
+    #[test]
+    fn gate2_mode5_strobes_n_pulses_after_the_trigger() {
+        let mut b = bench();
+        b.program(CH2_WORD_MODE5, 8);
+        b.at(20);
+
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+
+        assert!(b.at(21 + 7).out2());
+        assert!(!b.at(21 + 8).out2());
+        assert!(b.at(21 + 9).out2());
+    }
+
+    #[test]
+    fn port_b_reads_gate_speaker_and_nothing_else() {
+        let mut b = bench();
+
+        b.outb(OFFSET_PORT_B, 0xff);
+
+        // OUT2 high: mode 0 never programmed reads low, refresh low at t=0.
+        assert_eq!(b.inb(OFFSET_PORT_B), PORT_B_GATE2 | PORT_B_SPEAKER);
+    }
+
+    #[test]
+    fn port_b_refresh_bit_toggles_every_15085_ns() {
+        let mut b = bench();
+
+        b.now.set(REFRESH_TOGGLE_NS - 1);
+        let before = b.inb(OFFSET_PORT_B) & PORT_B_REFRESH;
+        b.now.set(REFRESH_TOGGLE_NS);
+        let after = b.inb(OFFSET_PORT_B) & PORT_B_REFRESH;
+        b.now.set(2 * REFRESH_TOGGLE_NS);
+        let again = b.inb(OFFSET_PORT_B) & PORT_B_REFRESH;
+
+        assert_eq!((before, after, again), (0, PORT_B_REFRESH, 0));
+    }
+
+    #[test]
+    fn odd_accesses_are_ignored_without_panicking() {
+        let mut b = bench();
+
+        b.pit.write(9, 4, 0xffff_ffff);
+        b.pit.write(OFFSET_CONTROL, 4, 0xffff_ffff);
+        b.pit.write(OFFSET_PORT_B, 2, 0x0000);
+
+        assert_eq!(b.pit.read(OFFSET_CONTROL, 1), 0xff);
+        assert_eq!(b.pit.read(7, 2), 0xffff);
+        assert_eq!(b.pit.read(OFFSET_PORT_B, 4) >> 8, 0x00ff_ffff);
+    }
+
+    #[test]
+    fn word_port_read_spans_counters_0_and_1() {
+        let mut b = bench();
+        b.outb(OFFSET_CONTROL, 0x14); // counter 0, LSB, mode 2
+        b.outb(CH0, 0x40);
+        b.outb(OFFSET_CONTROL, 0x54); // counter 1, LSB, mode 2
+        b.outb(1, 0x80);
+        b.at(1);
+
+        assert_eq!(b.pit.read(CH0, 2), 0x8040);
+    }
+
+    #[test]
+    fn illegal_count_1_in_mode2_leaves_out_high() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 1);
+
+        b.at(100);
+
+        assert!(b.irq0_high());
+        assert_eq!(b.next_event_tick(), None);
+    }
+
+    /// `Run::next_change` against OUT computed pulse by pulse, for every
+    /// mode and small counts (the failure names mode, count and pulse).
+    #[test]
+    fn next_change_agrees_with_out_pulse_by_pulse() {
+        for mode in 0..=5u8 {
+            for n in 1..=7u32 {
+                for start_low in [false, true] {
+                    let mut run = Run::new(3, n, mode != 0, 0);
+                    run.start_low = start_low;
+                    for t in 0..40u64 {
+                        let expected = (t + 1..60).find(|&u| run.out(mode, u) != run.out(mode, t));
+                        assert_eq!(
+                            run.next_change(mode, t),
+                            expected,
+                            "mode {mode} n {n} start_low {start_low} pulse {t}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
