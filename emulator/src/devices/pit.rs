@@ -607,6 +607,7 @@ impl Counter {
 }
 
 /// The 8254 with the PC's wiring.
+#[derive(Debug)]
 pub struct Pit {
     counters: [Counter; 3],
     speaker: bool,
@@ -807,6 +808,11 @@ mod tests {
         fn program(&mut self, control: u8, count: u16) {
             let counter = (control >> 6) as u16;
             self.outb(OFFSET_CONTROL, control);
+            self.outb(counter, count as u8);
+            self.outb(counter, (count >> 8) as u8);
+        }
+        /// A new word-access count, low byte first, without a control word.
+        fn program_count_only(&mut self, counter: u16, count: u16) {
             self.outb(counter, count as u8);
             self.outb(counter, (count >> 8) as u8);
         }
@@ -1421,6 +1427,73 @@ mod tests {
 
         assert!(b.irq0_high());
         assert_eq!(b.next_event_tick(), None);
+    }
+
+    #[test]
+    fn mode3_large_step_into_the_low_half_leaves_an_edge() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE3, 100);
+        b.irq0_rose();
+
+        b.at(1 + 5 * 100 + 70);
+
+        assert!(!b.irq0_high());
+        assert!(b.irq0_rose());
+    }
+
+    #[test]
+    fn next_event_after_a_large_step_counts_from_the_step() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE2, 100);
+
+        b.at(1 + 7 * 100 + 20);
+
+        assert_eq!(b.next_event_tick(), Some(1 + 7 * 100 + 99));
+    }
+
+    #[test]
+    fn mode4_new_count_restarts_the_strobe() {
+        let mut b = bench();
+        b.program(CH0_WORD_MODE4, 100);
+        b.at(50);
+
+        b.program_count_only(CH0, 10);
+
+        assert_eq!(b.next_event_tick(), Some(51 + 10));
+    }
+
+    #[test]
+    fn mode0_lsb_only_write_reloads_on_the_next_pulse() {
+        let mut b = bench();
+        b.outb(OFFSET_CONTROL, 0x10); // counter 0, LSB only, mode 0
+        b.outb(CH0, 100);
+        b.at(1 + 101);
+        assert!(b.irq0_high());
+
+        b.outb(CH0, 20);
+
+        assert!(!b.irq0_high(), "a new count sets OUT low");
+        assert_eq!(
+            b.next_event_tick(),
+            Some(102 + 1 + 20),
+            "N+1 pulses after the write"
+        );
+    }
+
+    #[test]
+    fn mode1_new_count_waits_for_the_next_trigger() {
+        let mut b = bench();
+        b.program(CH2_WORD_MODE1, 5);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        b.at(3);
+
+        b.program_count_only(CH2, 50);
+
+        assert!(b.at(6).out2(), "the running one-shot keeps its count");
+        b.outb(OFFSET_PORT_B, 0);
+        b.outb(OFFSET_PORT_B, PORT_B_GATE2);
+        assert!(!b.at(7 + 49).out2());
+        assert!(b.at(7 + 50).out2());
     }
 
     /// `Run::next_change` against OUT computed pulse by pulse, for every
