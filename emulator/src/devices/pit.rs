@@ -28,7 +28,22 @@
 //!   (N-1)/2, the counting element counting N-1, N-3, ... by twos;
 //! - a count of 0 is 65536 (10000 in BCD); modes 6 and 7 are modes 2 and 3.
 //!
-//! Illegal counts of 1 in modes 2 and 3 leave OUT high (no pulses).
+//! Gates (the datasheet's "Gate pin operations summary"): in modes 0 and
+//! 4 the gate level enables counting; in modes 1 and 5 a rising edge
+//! (re)triggers, loading the count on the next pulse; in modes 2 and 3 a
+//! low gate stops counting and forces OUT high, a rising edge reloads.
+//!
+//! Choices where the datasheet leaves the behaviour undefined:
+//! - illegal counts of 1 in modes 2 and 3 leave OUT high (no pulses);
+//! - at power-on a counter is in mode 0 with no count, OUT low, reading 0;
+//! - a control word also drops pending count and status latches (all
+//!   "control logic is reset");
+//! - a mode 0 or 4 count written while the gate is low is loaded at once
+//!   and counts from the first pulse after the gate rises;
+//! - BCD counts with nibbles above 9 are weighed as decimal digits anyway.
+//!
+//! IRQ 0 follows OUT0. When the board advances across several edges, the
+//! line still shows one rising edge (the 8259A latches one anyway).
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
 
