@@ -20,6 +20,7 @@ pub mod irq;
 pub mod pic;
 pub mod sysports;
 pub mod uart;
+pub mod pit;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
