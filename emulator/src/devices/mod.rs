@@ -18,9 +18,9 @@ pub mod disk;
 pub mod i8042;
 pub mod irq;
 pub mod pic;
+pub mod pit;
 pub mod sysports;
 pub mod uart;
-pub mod pit;
 
 use crate::bus::Control;
 use std::cell::{Cell, RefCell};
