@@ -344,12 +344,7 @@ impl Cpu {
                 self.step_one();
                 continue;
             }
-            if self.nmi_pending
-                || (self.flags.test(rflags::IF) && {
-                    self.bus.sync(self.instret);
-                    self.bus.interrupt_pending()
-                })
-            {
+            if self.nmi_pending || (self.flags.test(rflags::IF) && self.bus.interrupt_pending()) {
                 prev = std::ptr::null();
                 self.check_interrupts();
                 continue;

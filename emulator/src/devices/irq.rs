@@ -14,6 +14,9 @@ use std::rc::Rc;
 pub struct IrqLines {
     level: Cell<u16>,
     rising: Cell<u16>,
+    /// Set whenever a level changes: lets the board skip asking the
+    /// interrupt controller when nothing it samples has moved.
+    changed: Cell<bool>,
 }
 
 impl IrqLines {
@@ -40,9 +43,17 @@ impl IrqLines {
         self.rising.replace(0)
     }
 
+    /// Whether any level changed since the last call.
+    pub fn take_changed(&self) -> bool {
+        self.changed.replace(false)
+    }
+
     fn set(&self, irq: u8, high: bool) {
         let bit = 1u16 << irq;
         let old = self.level.get();
+        if (old & bit != 0) != high {
+            self.changed.set(true);
+        }
         if high {
             if old & bit == 0 {
                 self.rising.set(self.rising.get() | bit);

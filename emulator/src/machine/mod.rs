@@ -217,26 +217,36 @@ impl Board {
 }
 
 /// The CPU's view of the board.
-struct BoardBus(Rc<RefCell<Board>>);
+struct BoardBus {
+    board: Rc<RefCell<Board>>,
+    lines: Rc<IrqLines>,
+    /// The 8259A's INTR output as last computed. The CPU asks at every
+    /// block boundary while IF is set; the answer can only change when an
+    /// IRQ line moves, the PIC's ports are touched, or an interrupt is
+    /// acknowledged, so it is recomputed only then.
+    intr: std::cell::Cell<Option<bool>>,
+}
 
 impl Bus for BoardBus {
     fn sync(&mut self, instret: u64) {
-        let b = self.0.borrow();
+        let b = self.board.borrow();
         let t = b.clock.now(instret);
         b.now.set(t);
     }
     fn take_control(&mut self) -> Option<Control> {
-        self.0.borrow().control.pop()
+        self.board.borrow().control.pop()
     }
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
-        let mut b = self.0.borrow_mut();
+        self.intr.set(None);
+        let mut b = self.board.borrow_mut();
         match b.ports.lookup(port, size) {
             Some((d, off)) => b.device(d).read(off, size),
             None => all_ones(size) as u32,
         }
     }
     fn io_write(&mut self, port: u16, size: AccessSize, value: u32) {
-        let mut b = self.0.borrow_mut();
+        self.intr.set(None);
+        let mut b = self.board.borrow_mut();
         if let Some((d, off)) = b.ports.lookup(port, size) {
             b.device(d).write(off, size, value);
         }
@@ -247,10 +257,19 @@ impl Bus for BoardBus {
     }
     fn mmio_write(&mut self, _addr: u64, _size: AccessSize, _value: u64) {}
     fn interrupt_pending(&self) -> bool {
-        self.0.borrow_mut().pic.interrupt_pending()
+        let moved = self.lines.take_changed();
+        match self.intr.get() {
+            Some(level) if !moved => level,
+            _ => {
+                let level = self.board.borrow_mut().pic.interrupt_pending();
+                self.intr.set(Some(level));
+                level
+            }
+        }
     }
     fn acknowledge_interrupt(&mut self) -> u8 {
-        self.0.borrow_mut().pic.acknowledge()
+        self.intr.set(None);
+        self.board.borrow_mut().pic.acknowledge()
     }
 }
 
@@ -318,7 +337,12 @@ impl Machine {
             clock: Clock::new(config.clock),
         };
         let board = Rc::new(RefCell::new(board));
-        let cpu = Cpu::new(mem, Box::new(BoardBus(board.clone())));
+        let bus = BoardBus {
+            board: board.clone(),
+            lines,
+            intr: std::cell::Cell::new(None),
+        };
+        let cpu = Cpu::new(mem, Box::new(bus));
         Ok(Machine {
             cpu,
             board,
