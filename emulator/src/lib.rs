@@ -14,6 +14,7 @@ pub mod bare;
 pub mod bus;
 pub mod cpu;
 pub mod devices;
+pub mod firmware;
 pub mod machine;
 pub mod memory;
 pub mod mmu;

@@ -1,0 +1,27 @@
+//! The BIOS: 16-bit real-mode assembly, assembled by rustc's `global_asm!`
+//! (stable Rust, no external assembler) and linked by `bios.ld` into a
+//! 64 KiB ROM that `emulator/build.rs` extracts and embeds.
+//!
+//! The assembly is AT&T syntax: LLVM's Intel-syntax parser assembles `call`
+//! and `ret` as 32-bit forms in `.code16`, which would break the 16-bit
+//! calling conventions every BIOS caller relies on.
+//!
+//! Files, in the order they are assembled (constants first):
+//! - `defs.s`: ports, BIOS data area offsets, POST codes.
+//! - `entry.s`: the reset vector and the start of POST.
+//! - `util.s`: serial output helpers shared by everything else.
+
+#![no_std]
+#![no_main]
+
+use core::arch::global_asm;
+
+global_asm!(include_str!("defs.s"), options(att_syntax, raw));
+global_asm!(include_str!("entry.s"), options(att_syntax, raw));
+global_asm!(include_str!("util.s"), options(att_syntax, raw));
+global_asm!(include_str!("post.s"), options(att_syntax, raw));
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
