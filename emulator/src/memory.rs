@@ -7,9 +7,9 @@
 //! | 0 .. 0xA0000              | RAM                                      |
 //! | 0xA0000 .. 0xC0000        | legacy video window (MMIO, on the bus)   |
 //! | 0xC0000 .. 0xF0000        | RAM                                      |
-//! | 0xF0000 .. 0x100000       | firmware ROM (writes are ignored)        |
+//! | 0xF0000 .. 0x100000       | firmware ROM, 64 KiB (writes are ignored); a 128 KiB ROM starts at 0xE0000 |
 //! | 0x100000 .. ram_size      | RAM                                      |
-//! | 0xFFFF0000 .. 4 GiB       | the same ROM again (the reset vector)    |
+//! | 0xFFFF0000 .. 4 GiB       | the same ROM again (the reset vector); 0xFFFE0000 for 128 KiB |
 //! | everything else           | unclaimed: MMIO on the bus               |
 //!
 //! RAM is one anonymous `memmap2` mapping, so untouched pages cost the host
@@ -26,8 +26,11 @@ use thiserror::Error;
 pub const PAGE_SIZE: u64 = 4096;
 /// The firmware ROM is 64 KiB.
 pub const ROM_SIZE: usize = 0x1_0000;
-const ROM_LOW: u64 = 0xF_0000;
-const ROM_HIGH: u64 = 0xFFFF_0000;
+/// A firmware image may also be 128 KiB (mapped from 0xE0000).
+pub const ROM_SIZE_LARGE: usize = 0x2_0000;
+/// The ROM ends at 1 MiB and again at 4 GiB.
+const ROM_LOW_END: u64 = 0x10_0000;
+const ROM_HIGH_END: u64 = 0x1_0000_0000;
 const VIDEO_START: u64 = 0xA_0000;
 const VIDEO_END: u64 = 0xC_0000;
 const A20_BIT: u64 = 1 << 20;
@@ -39,7 +42,7 @@ pub enum MemoryError {
     BadRamSize(u64),
     #[error("cannot reserve {size} bytes of guest RAM: {source}")]
     Map { size: u64, source: std::io::Error },
-    #[error("firmware ROM must be exactly 65536 bytes, got {0}")]
+    #[error("a firmware ROM must be 65536 or 131072 bytes, this one is {0}")]
     BadRomSize(usize),
 }
 
@@ -83,12 +86,13 @@ impl PhysMemory {
         })
     }
 
-    /// Installs a 64 KiB firmware image.
+    /// Installs a 64 or 128 KiB firmware image, mapped so it ends at 1 MiB
+    /// and at 4 GiB (the reset vector is its last 16 bytes).
     pub fn load_rom(&mut self, image: &[u8]) -> Result<(), MemoryError> {
-        if image.len() != ROM_SIZE {
+        if image.len() != ROM_SIZE && image.len() != ROM_SIZE_LARGE {
             return Err(MemoryError::BadRomSize(image.len()));
         }
-        self.rom.copy_from_slice(image);
+        self.rom = image.to_vec().into_boxed_slice();
         Ok(())
     }
 
@@ -118,10 +122,11 @@ impl PhysMemory {
     /// What lives at physical address `addr` (already A20-masked).
     pub fn region(&self, addr: u64) -> Region {
         let page = addr & !(PAGE_SIZE - 1);
-        if (ROM_LOW..ROM_LOW + ROM_SIZE as u64).contains(&page) {
-            Region::Rom((page - ROM_LOW) as usize)
-        } else if (ROM_HIGH..ROM_HIGH + ROM_SIZE as u64).contains(&page) {
-            Region::Rom((page - ROM_HIGH) as usize)
+        let rom = self.rom.len() as u64;
+        if (ROM_LOW_END - rom..ROM_LOW_END).contains(&page) {
+            Region::Rom((page - (ROM_LOW_END - rom)) as usize)
+        } else if (ROM_HIGH_END - rom..ROM_HIGH_END).contains(&page) {
+            Region::Rom((page - (ROM_HIGH_END - rom)) as usize)
         } else if (VIDEO_START..VIDEO_END).contains(&page) {
             Region::Mmio
         } else if page < self.ram_size {
@@ -237,6 +242,18 @@ mod tests {
         assert_eq!(mem.a20(0x10_FFF0), 0xFFF0);
         mem.set_a20(true);
         assert_eq!(mem.a20(0x10_FFF0), 0x10_FFF0);
+    }
+
+    #[test]
+    fn a_128k_rom_reaches_down_to_e0000() {
+        let mut mem = PhysMemory::new(2 << 20).unwrap();
+        let mut image = vec![0u8; ROM_SIZE_LARGE];
+        image[0] = 0x11;
+        mem.load_rom(&image).unwrap();
+        assert_eq!(mem.region(0xE0000), Region::Rom(0));
+        assert_eq!(mem.read_u8(0xE0000), Some(0x11));
+        assert_eq!(mem.region(0xFFFE_0000), Region::Rom(0));
+        assert!(matches!(mem.load_rom(&[0; 1000]), Err(MemoryError::BadRomSize(1000))));
     }
 
     #[test]

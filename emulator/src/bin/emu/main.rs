@@ -9,7 +9,7 @@ use emulator::cpu::{Cpu, Stop};
 use emulator::devices::disk::DiskMode;
 use emulator::machine::clock::ClockMode;
 use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
-use emulator::memory::{PhysMemory, ROM_SIZE};
+use emulator::memory::{PhysMemory, ROM_SIZE, ROM_SIZE_LARGE};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,7 +94,7 @@ struct RunArgs {
     /// Guest RAM: a number of MiB, or with a K, M or G suffix.
     #[arg(long, default_value = "256M", value_parser = parse_size)]
     mem: u64,
-    /// The 64 KiB firmware ROM to boot.
+    /// The firmware ROM to boot (64 or 128 KiB).
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
     /// Where COM1 goes: stdio, file:PATH, or none.
@@ -220,10 +220,10 @@ fn run(args: RunArgs) -> u8 {
         );
     };
     let bios = match std::fs::read(&bios_path) {
-        Ok(b) if b.len() == ROM_SIZE => b,
+        Ok(b) if b.len() == ROM_SIZE || b.len() == ROM_SIZE_LARGE => b,
         Ok(b) => {
             return host_error(format!(
-                "{}: a BIOS ROM must be exactly 65536 bytes, this is {}",
+                "{}: a BIOS ROM must be 65536 or 131072 bytes, this one is {}",
                 bios_path.display(),
                 b.len()
             ))
