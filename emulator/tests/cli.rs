@@ -187,8 +187,22 @@ fn a_bios_of_the_wrong_size_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("65536"));
 }
 
-/// Sends an LBA28 command for sector 0, count 1, to ATA0 master.
+/// Waits until the ATA0 status register, masked by `mask`, equals `want`.
+fn ata_wait(a: &mut CodeAssembler, mask: u32, want: u32) -> Result<(), IcedError> {
+    let mut poll = a.create_label();
+    a.set_label(&mut poll)?;
+    a.mov(dx, 0x1F7u32)?;
+    a.in_(al, dx)?;
+    a.and(al, mask)?;
+    a.cmp(al, want)?;
+    a.jne(poll)
+}
+
+/// Sends an LBA28 command for sector 0, count 1, to ATA0 master, as the
+/// protocol asks: only once the drive is not busy, and then waits for its
+/// data request (BSY clear, DRQ set).
 fn ata_command(a: &mut CodeAssembler, command: u32) -> Result<(), IcedError> {
+    ata_wait(a, 0x80, 0x00)?;
     for (port, v) in [
         (0x1F6u32, 0xE0u32),
         (0x1F2, 1),
@@ -201,12 +215,7 @@ fn ata_command(a: &mut CodeAssembler, command: u32) -> Result<(), IcedError> {
         a.mov(al, v)?;
         a.out(dx, al)?;
     }
-    let mut drq = a.create_label();
-    a.set_label(&mut drq)?;
-    a.mov(dx, 0x1F7u32)?;
-    a.in_(al, dx)?;
-    a.test(al, 0x08)?;
-    a.jz(drq)?;
+    ata_wait(a, 0x88, 0x08)?;
     a.mov(dx, 0x1F0u32)?;
     a.mov(cx, 256u32)?;
     Ok(())
@@ -227,8 +236,6 @@ fn ata_write_then_read(a: &mut CodeAssembler) -> Result<(), IcedError> {
     ata_command(a, 0x30)?;
     a.mov(si, 0x1000u32)?;
     a.rep().outsw()?;
-    a.mov(dx, 0x1F7u32)?;
-    a.in_(al, dx)?;
     ata_command(a, 0x20)?;
     a.mov(di, 0x2000u32)?;
     a.rep().insw()?;
@@ -363,4 +370,64 @@ fn timer_interrupts_wake_hlt_and_runs_repeat_exactly() {
         first.stdout, second.stdout,
         "the same image gives the same output"
     );
+}
+
+// ---------------------------------------------------------------------
+// The same ROMs on QEMU (`qemu-system-x86_64 -M isapc`): our hardware
+// model is checked against a reference. These tests need QEMU, so they are
+// ignored by default: `.ci/run` runs them when QEMU is installed and says
+// they were skipped when it is not.
+// ---------------------------------------------------------------------
+
+fn qemu(bios: &tempfile::NamedTempFile, drive: Option<&str>) -> Output {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-M", "isapc", "-cpu", "qemu64", "-m", "64"])
+        .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
+        .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
+        .args(["-bios", path(bios)]);
+    if let Some(d) = drive {
+        cmd.args(["-drive", d]);
+    }
+    cmd.stdin(std::process::Stdio::null())
+        .output()
+        .expect("qemu-system-x86_64 runs")
+}
+
+#[test]
+#[ignore = "needs qemu-system-x86_64 (run by .ci/run when installed)"]
+fn qemu_agrees_on_serial_output_and_exit_status() {
+    let bios = rom(|a| {
+        print(a, "hello\n")?;
+        exit(a, 5)
+    });
+
+    let ours = emu(&["run", "--bios", path(&bios)]);
+    let theirs = qemu(&bios, None);
+
+    assert_eq!(theirs.stdout, ours.stdout);
+    assert_eq!(theirs.status.code(), ours.status.code());
+}
+
+#[test]
+#[ignore = "needs qemu-system-x86_64 (run by .ci/run when installed)"]
+fn qemu_agrees_on_ata_pio_write_and_read_back() {
+    let bios = rom(ata_write_then_read as Program);
+    let mut img = tempfile::NamedTempFile::new().unwrap();
+    img.write_all(&vec![0u8; 64 * 512]).unwrap();
+    let drive = format!("file={},format=raw,if=ide,snapshot=on", path(&img));
+
+    let theirs = qemu(&bios, Some(&drive));
+
+    assert_eq!(theirs.status.code(), Some(3), "{}", String::from_utf8_lossy(&theirs.stderr));
+}
+
+#[test]
+#[ignore = "needs qemu-system-x86_64 (run by .ci/run when installed)"]
+fn qemu_agrees_on_pic_and_pit_timer_interrupts() {
+    let bios = rom_with(timer_ticks, Some(count_tick));
+
+    let theirs = qemu(&bios, None);
+
+    assert_eq!(theirs.status.code(), Some(1), "{}", String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(theirs.stdout.len(), 16, "TSC printed as 16 hex digits");
 }
