@@ -23,6 +23,8 @@
 
 .global post
 post:
+    movb $POST_START, %al
+    call post_code
     call post_serial
     movw $msg_banner, %si
     call print_str
