@@ -100,11 +100,12 @@ post_memory:
     ret
 
 mem_bad:
+    movl %esi, %edx                 # the failing address
     movb $POST_MEMORY, %al
     call post_code
     movw $msg_mem_bad, %si
     call print_str
-    movl %esi, %eax
+    movl %edx, %eax
     call print_hex32
     movb $'\n', %al
     call putc

@@ -36,9 +36,14 @@ impl BiosMachine {
     /// A machine with `ram_size` bytes of RAM and `disks` (images, in ATA
     /// order), snapshot mode so the files are never written.
     pub fn new(ram_size: u64, disks: &[&std::path::Path]) -> BiosMachine {
+        BiosMachine::with_bios(emulator::firmware::BIOS.to_vec(), ram_size, disks)
+    }
+
+    /// Like `new`, with another ROM image (e.g. a damaged copy of the BIOS).
+    pub fn with_bios(bios: Vec<u8>, ram_size: u64, disks: &[&std::path::Path]) -> BiosMachine {
         let config = MachineConfig {
             ram_size,
-            bios: emulator::firmware::BIOS.to_vec(),
+            bios,
             disks: disks
                 .iter()
                 .map(|p| DiskSpec {
@@ -93,6 +98,14 @@ impl BiosMachine {
     pub fn serial(&mut self) -> String {
         self.serial.extend(self.com1.try_iter());
         String::from_utf8_lossy(&self.serial).replace("\r\n", "\n")
+    }
+
+    /// Writes `value` to CMOS byte `index` (before `run`: what POST reads).
+    pub fn set_cmos(&mut self, index: u8, value: u8) {
+        use emulator::devices::PortDevice;
+        let mut board = self.machine.board.borrow_mut();
+        board.cmos.write(0, 1, index as u32);
+        board.cmos.write(1, 1, value as u32);
     }
 
     /// Guest RAM from physical address 0.

@@ -5,7 +5,6 @@
 //! that found nothing to boot, see `BiosMachine::start_program`).
 
 use integration_tests::bootsector::*;
-use integration_tests::emulator::devices::PortDevice;
 use integration_tests::emulator::machine::Outcome;
 use integration_tests::iced_x86::code_asm::*;
 
@@ -65,6 +64,35 @@ fn post_reports_the_memory_size_the_cmos_gives() {
         "{}",
         m.serial()
     );
+}
+
+#[test]
+fn a_bad_rom_checksum_stops_post_with_code_04() {
+    let mut rom = integration_tests::emulator::firmware::BIOS.to_vec();
+    rom[0xFFEF] ^= 0x01; // padding below the reset vector
+    let mut m = BiosMachine::with_bios(rom, RAM_SIZE, &[]);
+    assert!(matches!(m.run(), Outcome::Hung(_)));
+    assert_eq!(
+        m.serial(),
+        "POST 1.0: CPU ok\nPOST error 04: ROM checksum bad\n"
+    );
+    assert_eq!(m.machine.post_codes().last(), Some(&0x04));
+}
+
+#[test]
+fn memory_the_cmos_claims_but_that_is_missing_fails_the_memory_test() {
+    // 16 MiB of RAM, but the CMOS says 16 MiB more above 16 MiB.
+    let mut m = BiosMachine::new(16 << 20, &[]);
+    m.set_cmos(0x34, 0x00);
+    m.set_cmos(0x35, 0x01);
+    assert!(matches!(m.run(), Outcome::Hung(_)));
+    assert!(
+        m.serial()
+            .ends_with("\nPOST error 07: memory test failed at 0x01000000\n"),
+        "{}",
+        m.serial()
+    );
+    assert_eq!(m.machine.post_codes().last(), Some(&0x07));
 }
 
 #[test]
@@ -432,11 +460,7 @@ fn unsupported_int_15h_functions_set_cf_and_ah_86h() {
 fn the_thorough_memory_test_checks_every_dword() {
     let quick = post_without_disks(4 << 20);
     let mut m = BiosMachine::new(4 << 20, &[]);
-    {
-        let mut b = m.machine.board.borrow_mut();
-        b.cmos.write(0, 1, 0x5F);
-        b.cmos.write(1, 1, 0x01);
-    }
+    m.set_cmos(0x5F, 0x01);
     assert!(matches!(m.run(), Outcome::Hung(_)));
     assert!(
         m.serial().contains("Memory: 4096 KiB ok\n"),
