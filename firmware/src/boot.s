@@ -59,8 +59,10 @@ boot_device:
 3:  popw %bx
 2:  ret
 
-# boot_disk: try hard disk DL; returns (with DL kept) if it does not boot.
+# boot_disk: try hard disk DL; returns (with BX and DL kept) if it does
+# not boot.
 boot_disk:
+    pushw %bx
     movw $msg_booting, %si
     call print_str
     movb %dl, %al
@@ -98,6 +100,7 @@ boot_disk:
     call print_hex8
     movw $msg_close, %si
     call print_str
+    popw %bx
     ret
 2:  cmpw $BOOT_SIGNATURE, BOOT_OFF + 510
     je 4f
@@ -107,6 +110,7 @@ boot_disk:
     call print_hex8
     movw $msg_no_signature, %si
     call print_str
+    popw %bx
     ret
 4:  cli                             # CS:IP = 0000:7C00, DL = drive
     xorw %ax, %ax
