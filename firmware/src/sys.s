@@ -60,14 +60,22 @@ unexpected_stubs:
     .set vec, vec + 1
     .endr
 
-# Prints "Unexpected interrupt 0xNN at SSSS:OOOO" (the return address). An
-# IRQ (08h-0Fh, 70h-77h) is acknowledged at the PIC(s) and returned from;
-# vectors 00h-07h are the CPU's exceptions in real mode: returning would
-# repeat the fault, so they stop the machine. Other vectors return.
+# Prints "Unexpected interrupt 0xNN at SSSS:OOOO" (the return address).
+# Then:
+# - 08h-0Fh: if the master PIC has the IRQ in service, it is acknowledged
+#   and the handler returns; otherwise this is a CPU exception (in real
+#   mode #DF, #SS, #GP ... share these vectors) and the machine stops,
+#   since returning would repeat the fault.
+# - 70h-77h: an IRQ in service at the slave is acknowledged at both PICs.
+# - 00h, 05h, 06h, 07h (#DE, #BR, #UD, #NM) are faults: the machine stops.
+# - everything else (traps 01h-04h, software interrupts) returns.
+.equ OCW3_READ_ISR, 0x0B
+.equ PIC_EOI,       0x20
 unexpected_common:
     pushw %bp
     movw %sp, %bp                   # 2: vector, 4: IP, 6: CS, 8: FLAGS
     pushw %ax
+    pushw %cx
     pushw %si
     movw $msg_unexpected, %si
     call print_str
@@ -83,24 +91,45 @@ unexpected_common:
     call print_hex16
     movb $'\n', %al
     call putc
-    movb 2(%bp), %al
-    cmpb $0x08, %al
-    jb 3f
-    cmpb $0x0F, %al
+    movb 2(%bp), %cl
+    cmpb $0x08, %cl
+    jb 5f
+    cmpb $0x0F, %cl
     jbe 2f
-    cmpb $0x70, %al
+    cmpb $0x70, %cl
     jb 4f
-    cmpb $0x77, %al
+    cmpb $0x77, %cl
     ja 4f
-    movb $0x20, %al                 # non-specific EOI: slave, then master
+    movb $OCW3_READ_ISR, %al        # slave IRQ in service?
     outb %al, $PIC2_CMD
-2:  movb $0x20, %al
+    inb $PIC2_CMD, %al
+    andb $0x07, %cl
+    shrb %cl, %al
+    testb $1, %al
+    jz 4f
+    movb $PIC_EOI, %al
+    outb %al, $PIC2_CMD
+    outb %al, $PIC1_CMD
+    jmp 4f
+2:  movb $OCW3_READ_ISR, %al        # master IRQ in service?
+    outb %al, $PIC1_CMD
+    inb $PIC1_CMD, %al
+    andb $0x07, %cl
+    shrb %cl, %al
+    testb $1, %al
+    jz 3f
+    movb $PIC_EOI, %al
     outb %al, $PIC1_CMD
 4:  popw %si
+    popw %cx
     popw %ax
     popw %bp
     addw $2, %sp
     iret
+5:  cmpb $0x00, %cl                 # faults among 00h-07h stop
+    je 3f
+    cmpb $0x05, %cl
+    jb 4b
 3:  movw $msg_exception_halt, %si
     call print_str
     jmp halt_forever

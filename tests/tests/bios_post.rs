@@ -167,6 +167,25 @@ fn a_cpu_exception_is_reported_and_stops_the_machine() {
 }
 
 #[test]
+fn a_general_protection_fault_on_an_irq_vector_is_told_apart_from_the_irq() {
+    // A word read at offset FFFFh crosses the real-mode segment limit:
+    // #GP, vector 0Dh, which is also IRQ 5's vector; no IRQ is in service.
+    let mut m = post_without_disks(RAM_SIZE);
+    m.start_program(&assemble16(|a| {
+        a.mov(ax, word_ptr(0xFFFF))?;
+        exit(a, 0)
+    }));
+    assert!(matches!(m.run(), Outcome::Hung(_)));
+    assert!(
+        m.serial().ends_with(
+            "Unexpected interrupt 0x0D at 0000:7C00\nCPU exception in real mode: halted\n"
+        ),
+        "{}",
+        m.serial()
+    );
+}
+
+#[test]
 fn int_11h_and_12h_return_equipment_and_base_memory() {
     let m = run_program(RAM_SIZE, |a| {
         a.int(0x11)?;
