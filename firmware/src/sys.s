@@ -62,11 +62,13 @@ unexpected_stubs:
 
 # Prints "Unexpected interrupt 0xNN at SSSS:OOOO" (the return address).
 # Then:
-# - 08h-0Fh: if the master PIC has the IRQ in service, it is acknowledged
-#   and the handler returns; otherwise this is a CPU exception (in real
+# - 08h-0Fh: if the master PIC has the IRQ in service, it is masked (a
+#   device whose request persists would otherwise interrupt forever, as
+#   SeaBIOS also does), acknowledged, and the handler returns; otherwise this is a CPU exception (in real
 #   mode #DF, #SS, #GP ... share these vectors) and the machine stops,
 #   since returning would repeat the fault.
-# - 70h-77h: an IRQ in service at the slave is acknowledged at both PICs.
+# - 70h-77h: an IRQ in service at the slave is masked there and
+#   acknowledged at both PICs.
 # - 00h, 05h, 06h, 07h (#DE, #BR, #UD, #NM) are faults: the machine stops.
 # - everything else (traps 01h-04h, software interrupts) returns.
 .equ OCW3_READ_ISR, 0x0B
@@ -107,6 +109,11 @@ unexpected_common:
     shrb %cl, %al
     testb $1, %al
     jz 4f
+    movb $1, %ah
+    shlb %cl, %ah
+    inb $PIC2_DATA, %al
+    orb %ah, %al
+    outb %al, $PIC2_DATA
     movb $PIC_EOI, %al
     outb %al, $PIC2_CMD
     outb %al, $PIC1_CMD
@@ -118,6 +125,11 @@ unexpected_common:
     shrb %cl, %al
     testb $1, %al
     jz 3f
+    movb $1, %ah
+    shlb %cl, %ah
+    inb $PIC1_DATA, %al
+    orb %ah, %al
+    outb %al, $PIC1_DATA
     movb $PIC_EOI, %al
     outb %al, $PIC1_CMD
 4:  popw %si

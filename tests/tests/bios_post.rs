@@ -186,6 +186,41 @@ fn a_general_protection_fault_on_an_irq_vector_is_told_apart_from_the_irq() {
 }
 
 #[test]
+fn an_unexpected_hardware_interrupt_is_reported_and_acknowledged() {
+    let mut m = run_program(RAM_SIZE, |a| {
+        // COM1 transmitter-empty interrupt on IRQ 4 (vector 0Ch), unmasked.
+        a.mov(dx, 0x3F9u32)?;
+        a.mov(al, 0x02u32)?;
+        a.out(dx, al)?;
+        a.in_(al, 0x21)?;
+        a.and(al, 0xEFu32)?;
+        a.out(0x21, al)?;
+        a.sti()?;
+        a.hlt()?;
+        a.cli()?;
+        a.mov(dx, 0x3F9u32)?;
+        a.xor(al, al)?;
+        a.out(dx, al)?;
+        // Nothing may be left in service at the master PIC.
+        a.mov(al, 0x0Bu32)?;
+        a.out(0x20, al)?;
+        a.in_(al, 0x20)?;
+        a.mov(byte_ptr(RESULT), al)?;
+        a.in_(al, 0x21)?;
+        a.mov(byte_ptr(RESULT + 1), al)?;
+        exit(a, 0)
+    });
+    assert!(
+        m.serial()
+            .ends_with("No bootable device\nUnexpected interrupt 0x0C at 0000:7C0E\n"),
+        "reported once: {}",
+        m.serial()
+    );
+    assert_eq!(m.ram()[RESULT as usize], 0, "ISR after the report");
+    assert_eq!(m.ram()[RESULT as usize + 1] & 0x10, 0x10, "IRQ 4 masked");
+}
+
+#[test]
 fn int_11h_and_12h_return_equipment_and_base_memory() {
     let m = run_program(RAM_SIZE, |a| {
         a.int(0x11)?;
