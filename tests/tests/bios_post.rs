@@ -532,7 +532,6 @@ fn the_thorough_memory_test_checks_every_dword() {
 #[ignore = "needs helper B's int 13h"]
 fn boots_the_first_hard_disk_at_7c00_with_dl_80h() {
     let code = assemble16(|a| {
-        // Exit status 2 * DL/0x80 + 1... keep it simple: DL and CS:IP checked.
         let mut here = a.create_label();
         a.call(here)?;
         a.set_label(&mut here)?;
@@ -568,6 +567,23 @@ fn a_disk_without_the_boot_signature_is_reported_and_not_booted() {
              Disk 0x80: no boot signature (55AAh) in the boot sector\n\
              No bootable device\n"
         ),
+        "{}",
+        m.serial()
+    );
+}
+
+#[test]
+#[ignore = "needs helper B's int 13h"]
+fn a_boot_order_without_hard_disks_does_not_try_the_disk() {
+    let code = assemble16(|a| exit(a, 0));
+    let image = disk_image(&boot_sector(&code, true), 2048);
+    let mut m = BiosMachine::new(RAM_SIZE, &[image.path()]);
+    m.set_cmos(0x3D, 0x31); // floppy, then CD-ROM
+    m.set_cmos(0x38, 0x00);
+    assert!(matches!(m.run(), Outcome::Hung(_)));
+    assert!(!m.serial().contains("Booting"), "{}", m.serial());
+    assert!(
+        m.serial().ends_with("No bootable device\n"),
         "{}",
         m.serial()
     );
