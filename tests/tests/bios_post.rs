@@ -292,6 +292,27 @@ fn e820_maps_conventional_ebda_rom_extended_memory_and_the_high_rom() {
 }
 
 #[test]
+fn e820_maps_ram_above_4_gib_from_cmos_5bh_to_5dh() {
+    // The CMOS claims 16 MiB above 4 GiB (256 blocks of 64 KiB); POST does
+    // not test memory above 4 GiB, so the claim is enough for the map.
+    let mut m = BiosMachine::new(RAM_SIZE, &[]);
+    m.set_cmos(0x5B, 0x00);
+    m.set_cmos(0x5C, 0x01);
+    m.set_cmos(0x5D, 0x00);
+    assert!(matches!(m.run(), Outcome::Hung(_)));
+    assert!(
+        m.serial().contains("Memory: 278528 KiB ok\n"),
+        "{}",
+        m.serial()
+    );
+    m.start_program(&assemble16(e820_loop));
+    assert_eq!(m.run(), Outcome::Exit(1));
+    let entries = e820_entries(&m);
+    assert_eq!(entries.len(), 6, "{entries:x?}");
+    assert_eq!(entries[5], (1 << 32, 16 << 20, 1));
+}
+
+#[test]
 fn e820_refuses_a_bad_signature_a_short_buffer_and_a_bad_continuation() {
     let m = run_program(RAM_SIZE, |a| {
         for (i, (sig, size, cont)) in [
