@@ -10,6 +10,11 @@
 //! - `defs.s`: ports, BIOS data area offsets, POST codes.
 //! - `entry.s`: the reset vector and the start of POST.
 //! - `util.s`: serial output helpers shared by everything else.
+//! - `post.s`: the power-on self test; `memtest.s`: its memory step.
+//! - `sys.s`: default handlers, int 08h/11h/12h/18h/1Ah, CMOS helpers.
+//! - `int15.s`: int 15h system services (E820, A20, wait, ...).
+//! - `boot.s`: int 19h, the bootstrap loader.
+//! - `stubs_b.s`: TEMPORARY stand-ins for helper B's disk/console symbols.
 
 #![no_std]
 #![no_main]
@@ -20,6 +25,11 @@ global_asm!(include_str!("defs.s"), options(att_syntax, raw));
 global_asm!(include_str!("entry.s"), options(att_syntax, raw));
 global_asm!(include_str!("util.s"), options(att_syntax, raw));
 global_asm!(include_str!("post.s"), options(att_syntax, raw));
+global_asm!(include_str!("memtest.s"), options(att_syntax, raw));
+global_asm!(include_str!("sys.s"), options(att_syntax, raw));
+global_asm!(include_str!("int15.s"), options(att_syntax, raw));
+global_asm!(include_str!("boot.s"), options(att_syntax, raw));
+global_asm!(include_str!("stubs_b.s"), options(att_syntax, raw));
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

@@ -15,6 +15,8 @@ pub mod trap;
 pub use emulator;
 pub use iced_x86;
 
+/// Booting the real BIOS on the board: machines, boot sectors, disk images.
+pub mod bootsector;
 /// Differential SSE tests against the host CPU.
 pub mod ssehost;
 pub mod sysenv;
