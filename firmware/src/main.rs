@@ -10,6 +10,9 @@
 //! - `defs.s`: ports, BIOS data area offsets, POST codes.
 //! - `entry.s`: the reset vector and the start of POST.
 //! - `util.s`: serial output helpers shared by everything else.
+//! - `ata.s`: ATA PIO driver and drive detection.
+//! - `int13.s`, `int10.s`, `int16.s`: disk, video (serial console) and
+//!   keyboard (serial input) services.
 
 #![no_std]
 #![no_main]
@@ -19,6 +22,10 @@ use core::arch::global_asm;
 global_asm!(include_str!("defs.s"), options(att_syntax, raw));
 global_asm!(include_str!("entry.s"), options(att_syntax, raw));
 global_asm!(include_str!("util.s"), options(att_syntax, raw));
+global_asm!(include_str!("ata.s"), options(att_syntax, raw));
+global_asm!(include_str!("int13.s"), options(att_syntax, raw));
+global_asm!(include_str!("int10.s"), options(att_syntax, raw));
+global_asm!(include_str!("int16.s"), options(att_syntax, raw));
 global_asm!(include_str!("post.s"), options(att_syntax, raw));
 
 #[panic_handler]
