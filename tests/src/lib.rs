@@ -11,6 +11,8 @@ pub mod native;
 pub mod paging;
 /// Exception vectors whose handlers halt, to see which fault a test hit.
 pub mod trap;
+/// Boot-sector programs that exercise the BIOS services.
+pub mod bootdisk;
 
 pub use emulator;
 pub use iced_x86;
