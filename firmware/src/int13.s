@@ -258,22 +258,22 @@ i13_check_ext:
     xorb %ah, %ah
     jmp i13_done_keep_ah
 
-# i13_packet: GS:SI = the caller's DS:SI. CF set when the packet is too
-# short (size byte < 16) or its count is above 127; else EAX = LBA
-# (CF and AH = 04h when the LBA needs more than 32 bits).
+# i13_packet: GS:SI = the caller's DS:SI packet. CF clear and EAX = the
+# LBA; or CF set and DL = 01h (size byte < 16, count above 127) or 04h
+# (an LBA that needs more than 32 bits: past the end of any disk here).
 i13_packet:
     movw I13_DS(%bp), %gs
     movw I13_SI(%bp), %si
+    movb $ST_BAD, %dl
     cmpb $0x10, %gs:(%si)
     jb 1f
     cmpw $MAX_EXT_COUNT, %gs:2(%si)
     ja 1f
     movl %gs:8(%si), %eax
-    movb $ST_OK, %ah
+    movb $ST_NOT_FOUND, %dl
     cmpl $0, %gs:12(%si)
-    je 2f
-    movb $ST_NOT_FOUND, %ah
-2:  clc
+    jne 1f
+    clc
     ret
 1:  stc
     ret
@@ -281,9 +281,7 @@ i13_packet:
 # 42h read, 43h write (AL = 0, 1: no verify, 2: verify), 44h verify.
 i13_ext:
     call i13_packet
-    jc i13_bad
-    cmpb $ST_OK, %ah
-    jne 8f
+    jc 8f
     movb $0, %cl
     cmpb $0x43, I13_AH(%bp)
     jb 2f
@@ -300,16 +298,19 @@ i13_ext:
     popw %si
     movw %dx, %gs:2(%si)            # blocks transferred
     jmp i13_done
-8:  movw $0, %gs:2(%si)
+8:  movb %dl, %ah
+    cmpb $ST_BAD, %ah
+    je i13_done
+    movw $0, %gs:2(%si)             # nothing transferred
     jmp i13_done
 
 # 47h: extended seek: only checks the address.
 i13_seek_ext:
     call i13_packet
-    jc i13_bad
-    cmpb $ST_OK, %ah
-    jne i13_done
-    cmpl DRV_SECTORS(%bx), %eax
+    jnc 1f
+    movb %dl, %ah
+    jmp i13_done
+1:  cmpl DRV_SECTORS(%bx), %eax
     jb i13_ok
     movb $ST_NOT_FOUND, %ah
     jmp i13_done

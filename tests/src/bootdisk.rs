@@ -84,13 +84,12 @@ pub fn exit(a: &mut CodeAssembler) -> Result<(), IcedError> {
 
 /// Emits a subroutine that prints "AX BX CX DX F\r\n" (hex words, F = CF
 /// as 0/1, ZF as Z when set) through int 10h, preserving every register
-/// and the flags; returns its label. Place it after the exit.
-pub fn dump_routine(a: &mut CodeAssembler) -> Result<CodeLabel, IcedError> {
-    let mut dump = a.create_label();
+/// and the flags, at the label `dump`. Place it after the exit.
+pub fn dump_routine(a: &mut CodeAssembler, dump: &mut CodeLabel) -> Result<(), IcedError> {
     let mut hex = a.create_label();
     let mut digit = a.create_label();
     let mut digit_ok = a.create_label();
-    a.set_label(&mut dump)?;
+    a.set_label(dump)?;
     a.pushf()?;
     a.pusha()?;
     a.mov(bp, sp)?;
@@ -138,7 +137,7 @@ pub fn dump_routine(a: &mut CodeAssembler) -> Result<CodeLabel, IcedError> {
     a.pop(ax)?;
     a.loop_(digit)?;
     a.ret()?;
-    Ok(dump)
+    Ok(())
 }
 
 /// Writes `boot` (plus the 55AA signature) to LBA 0 of `image`.
