@@ -15,11 +15,18 @@ fn disk(mode: DiskMode) -> (tempfile::NamedTempFile, (std::path::PathBuf, DiskMo
     (f, (p, mode))
 }
 
-/// The serial output from the program's first line on (POST may print
-/// its own lines, and detect the drives too, before the program runs).
-fn tail<'a>(serial: &'a str, first: &str) -> &'a str {
+/// The serial output from `first` on (POST may print its own lines, and
+/// detect the drives too, before the program runs).
+fn from<'a>(serial: &'a str, first: &str) -> &'a str {
     let at = serial.rfind(first).unwrap_or_else(|| panic!("{first:?} not in {serial:?}"));
     &serial[at..]
+}
+
+/// The serial output after the program's own drive detection.
+fn tail(serial: &str) -> &str {
+    let end = "LBA48\r\n";
+    let at = serial.rfind(end).unwrap_or_else(|| panic!("no drive line in {serial:?}"));
+    &serial[at + end.len()..]
 }
 
 #[test]
@@ -30,7 +37,7 @@ fn detection_names_each_drive_and_sets_the_bda_count() {
     let r = run(&code, &[da, db], b"", &[]);
     assert_eq!(r.outcome, Outcome::Exit(1));
     assert_eq!(
-        tail(&r.serial, "ATA0 master"),
+        from(&r.serial, "ATA0 master"),
         "ATA0 master: EMU HARDDISK 4 MiB, LBA48\r\nATA0 slave: EMU HARDDISK 4 MiB, LBA48\r\n"
     );
     assert_eq!(r.ram[0x475], 2, "BDA hard disk count");
@@ -90,7 +97,7 @@ fn chs_reads_and_parameters_use_16_heads_63_sectors() {
     let r = run(&code, &[d], b"", &[(0x600, &params), (0x700, &p)]);
     assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
     assert_eq!(
-        tail(&r.serial, "0000 0000 073F"),
+        tail(&r.serial),
         "0000 0000 073F 0F01 0\r\n\
          0003 8000 0205 0380 0\r\n\
          0001 0000 073F 0F80 0\r\n\
@@ -155,7 +162,7 @@ fn errors_set_carry_and_the_status_code() {
     );
     assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
     assert_eq!(
-        tail(&r.serial, "0101 8000 0001 0085"),
+        tail(&r.serial),
         "0101 8000 0001 0085 1\r\n\
          0100 0000 0000 0080 1\r\n\
          0101 8000 0001 0000 1\r\n\
@@ -179,4 +186,45 @@ fn errors_set_carry_and_the_status_code() {
     assert_eq!(r.ram[0x732], 1);
     assert!(r.ram[0x9000..0x9200] == sectors(SECTORS - 1, 1)[..]);
     assert_eq!(r.ram[0x474], 0, "BDA status after the last call");
+}
+
+#[test]
+fn writes_reach_the_image_file_and_read_back() {
+    let (f, d) = disk(DiskMode::ReadWrite);
+    let code = calls(&[
+        [0x4300, 0x0000, 0x0000, 0x0080, 0x0700], // 2 sectors to LBA 100
+        [0x0301, 0x9400, 0x0002, 0x0080, 0],      // C0 H0 S2 = LBA 1
+        [0x4200, 0x0000, 0x0000, 0x0080, 0x0710], // read LBA 99-102 back
+    ]);
+    let data: Vec<u8> = (0..1536u32).map(|i| (i * 7 + 3) as u8).collect();
+    let write = packet(0x10, 2, 0x9000, 100);
+    let read = packet(0x10, 4, 0xA000, 99);
+    let r = run(&code, &[d], b"", &[(0x9000, &data), (0x700, &write), (0x710, &read)]);
+    assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
+    assert_eq!(
+        tail(&r.serial),
+        "0000 0000 0000 0080 0\r\n\
+         0001 9400 0002 0080 0\r\n\
+         0000 0000 0000 0080 0\r\n"
+    );
+    let mut expected = sectors(99, 1);
+    expected.extend_from_slice(&data[..1024]);
+    expected.extend_from_slice(&sectors(102, 1));
+    assert!(r.ram[0xA000..0xA000 + 2048] == expected[..], "read back");
+    let image = std::fs::read(f.path()).unwrap();
+    assert!(image[100 * 512..102 * 512] == data[..1024], "LBA 100-101 in the file");
+    assert!(image[512..1024] == data[1024..1536], "LBA 1 in the file");
+    assert!(image[1024..1536] == sectors(2, 1)[..], "LBA 2 untouched");
+}
+
+#[test]
+fn a_write_to_a_read_only_disk_fails_with_write_protected() {
+    // (`run` writes the boot sector into the file before the machine
+    // opens it read-only.)
+    let (f, d) = disk(DiskMode::ReadOnly);
+    let code = calls(&[[0x0301, 0x9000, 0x0002, 0x0080, 0]]);
+    let r = run(&code, &[d], b"", &[]);
+    assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
+    assert_eq!(tail(&r.serial), "0300 9000 0002 0080 1\r\n");
+    assert!(std::fs::read(f.path()).unwrap()[512..1024] == sectors(1, 1)[..]);
 }
