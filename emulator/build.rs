@@ -17,9 +17,18 @@ fn main() {
     let firmware = manifest.parent().unwrap().join("firmware");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed={}", firmware.join("src").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("bios.ld").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("build.rs").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("Cargo.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("bios.ld").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("build.rs").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("Cargo.toml").display()
+    );
 
     let elf = build_firmware(&firmware, &out.join("guest-target"));
     let image = flatten(&elf);

@@ -34,7 +34,12 @@ mod tests {
 
     #[test]
     fn service_entry_points_are_in_the_symbol_map() {
-        for name in ["int10_handler", "int13_handler", "int16_handler", "ata_detect"] {
+        for name in [
+            "int10_handler",
+            "int13_handler",
+            "int16_handler",
+            "ata_detect",
+        ] {
             let offset = bios_symbol(name).unwrap_or_else(|| panic!("{name} missing"));
             assert!(offset < 0xFFF0, "{name} at {offset:#x}");
         }

@@ -19,7 +19,7 @@
 
 .equ KBD_BUF_START, 0x1E
 .equ KBD_BUF_END,   0x3E
-.equ I16_FLAGS,     8           # FLAGS in the frame (after BP, BX, DS)
+.equ I16_FLAGS,     10          # FLAGS in the frame (BP, BX, DS, IP, CS)
 .equ FLAG_ZF,       0x40
 
 .section .text, "ax"
@@ -153,8 +153,10 @@ i16_flags:
     jmp i16_ret
 
 i16_store:
+    pushw %ax
     movw %cx, %ax
     call kbd_push
+    popw %ax
     movb $0, %al
     jnc i16_ret
     movb $1, %al

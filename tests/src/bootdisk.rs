@@ -147,20 +147,22 @@ pub fn install_boot_sector(image: &std::path::Path, boot: &[u8]) {
     sector[..boot.len()].copy_from_slice(boot);
     sector[510] = 0x55;
     sector[511] = 0xAA;
-    let mut f = std::fs::OpenOptions::new().write(true).open(image).expect("open image");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(image)
+        .expect("open image");
     f.seek(SeekFrom::Start(0)).expect("seek");
     f.write_all(&sector).expect("write boot sector");
 }
 
+/// The byte a program prints when it is ready for its COM1 input (input
+/// sent earlier could be lost when POST resets the UART's FIFOs).
+pub const READY: u8 = b'>';
+
 /// Runs `boot` from the reset vector with `disks` attached (the first
-/// gets the boot sector), `input` queued on COM1, and `ram` pre-loaded
-/// (address, bytes) for the program to use.
-pub fn run(
-    boot: &[u8],
-    disks: &[(PathBuf, DiskMode)],
-    input: &[u8],
-    ram: &[(u64, &[u8])],
-) -> Run {
+/// gets the boot sector), `input` sent on COM1 once the program prints
+/// `READY`, and `ram` pre-loaded (address, bytes) for the program to use.
+pub fn run(boot: &[u8], disks: &[(PathBuf, DiskMode)], input: &[u8], ram: &[(u64, &[u8])]) -> Run {
     if let Some((first, _)) = disks.first() {
         install_boot_sector(first, boot);
     }
@@ -170,9 +172,20 @@ pub fn run(
     let (_com2_tx, com2_in) = unbounded();
     let (debug_out, _debug_rx) = unbounded();
     let (_quit_tx, quit) = unbounded();
-    for &b in input {
-        in_tx.send(b).expect("queue input");
-    }
+    let input = input.to_vec();
+    let collector = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut pending = Some(input);
+        for b in out_rx {
+            out.push(b);
+            if b == READY {
+                for b in pending.take().unwrap_or_default() {
+                    let _ = in_tx.send(b);
+                }
+            }
+        }
+        out
+    });
     let config = MachineConfig {
         ram_size: 16 << 20,
         bios: BIOS.to_vec(),
@@ -185,8 +198,9 @@ pub fn run(
             .collect(),
         clock: ClockMode::Virtual,
         no_reboot: true,
-        max_instructions: Some(50_000_000),
-        timeout: None,
+        // Generous: the keyboard tests poll while the input arrives.
+        max_instructions: Some(5_000_000_000),
+        timeout: Some(std::time::Duration::from_secs(60)),
         rtc_start: Some(0),
     };
     let io = HostIo {
@@ -222,7 +236,8 @@ pub fn run(
     let outcome = machine.run();
     let ram = machine.cpu.mem.ram()[..0x10_0000].to_vec();
     drop(machine);
-    let serial = String::from_utf8_lossy(&out_rx.try_iter().collect::<Vec<u8>>()).into_owned();
+    let serial = collector.join().expect("output collector");
+    let serial = String::from_utf8_lossy(&serial).into_owned();
     Run {
         outcome,
         serial,

@@ -18,14 +18,18 @@ fn disk(mode: DiskMode) -> (tempfile::NamedTempFile, (std::path::PathBuf, DiskMo
 /// The serial output from `first` on (POST may print its own lines, and
 /// detect the drives too, before the program runs).
 fn from<'a>(serial: &'a str, first: &str) -> &'a str {
-    let at = serial.rfind(first).unwrap_or_else(|| panic!("{first:?} not in {serial:?}"));
+    let at = serial
+        .rfind(first)
+        .unwrap_or_else(|| panic!("{first:?} not in {serial:?}"));
     &serial[at..]
 }
 
 /// The serial output after the program's own drive detection.
 fn tail(serial: &str) -> &str {
     let end = "LBA48\r\n";
-    let at = serial.rfind(end).unwrap_or_else(|| panic!("no drive line in {serial:?}"));
+    let at = serial
+        .rfind(end)
+        .unwrap_or_else(|| panic!("no drive line in {serial:?}"));
     &serial[at + end.len()..]
 }
 
@@ -112,7 +116,11 @@ fn chs_reads_and_parameters_use_16_heads_63_sectors() {
     let b = &r.ram[0x600..0x620];
     let dword = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap());
     assert_eq!(u16::from_le_bytes([b[0], b[1]]), 0x1E, "buffer size");
-    assert_eq!(u16::from_le_bytes([b[2], b[3]]), 0, "8 * 16 * 63 < 8192: geometry not valid");
+    assert_eq!(
+        u16::from_le_bytes([b[2], b[3]]),
+        0,
+        "8 * 16 * 63 < 8192: geometry not valid"
+    );
     assert_eq!((dword(4), dword(8), dword(12)), (8, 16, 63));
     assert_eq!(u64::from_le_bytes(b[16..24].try_into().unwrap()), SECTORS);
     assert_eq!(u16::from_le_bytes([b[24], b[25]]), 512);
@@ -199,7 +207,12 @@ fn writes_reach_the_image_file_and_read_back() {
     let data: Vec<u8> = (0..1536u32).map(|i| (i * 7 + 3) as u8).collect();
     let write = packet(0x10, 2, 0x9000, 100);
     let read = packet(0x10, 4, 0xA000, 99);
-    let r = run(&code, &[d], b"", &[(0x9000, &data), (0x700, &write), (0x710, &read)]);
+    let r = run(
+        &code,
+        &[d],
+        b"",
+        &[(0x9000, &data), (0x700, &write), (0x710, &read)],
+    );
     assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
     assert_eq!(
         tail(&r.serial),
@@ -212,7 +225,10 @@ fn writes_reach_the_image_file_and_read_back() {
     expected.extend_from_slice(&sectors(102, 1));
     assert!(r.ram[0xA000..0xA000 + 2048] == expected[..], "read back");
     let image = std::fs::read(f.path()).unwrap();
-    assert!(image[100 * 512..102 * 512] == data[..1024], "LBA 100-101 in the file");
+    assert!(
+        image[100 * 512..102 * 512] == data[..1024],
+        "LBA 100-101 in the file"
+    );
     assert!(image[512..1024] == data[1024..1536], "LBA 1 in the file");
     assert!(image[1024..1536] == sectors(2, 1)[..], "LBA 2 untouched");
 }
