@@ -244,3 +244,43 @@ fn a_write_to_a_read_only_disk_fails_with_write_protected() {
     assert_eq!(tail(&r.serial), "0300 9000 0002 0080 1\r\n");
     assert!(std::fs::read(f.path()).unwrap()[512..1024] == sectors(1, 1)[..]);
 }
+
+#[test]
+fn addresses_past_lba28_use_the_48_bit_commands() {
+    use std::io::{Seek, SeekFrom, Write};
+    // A sparse image just past the 28-bit limit; the sectors used are
+    // written with the pattern.
+    const BIG: u64 = 0x1000_0010;
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.as_file().set_len(BIG * 512).unwrap();
+    for lba in [0x0FFF_FFFEu64, 0x1000_0000] {
+        f.seek(SeekFrom::Start(lba * 512)).unwrap();
+        f.write_all(&sectors(lba, 2)).unwrap();
+    }
+    f.flush().unwrap();
+    let code = calls(&[
+        [0x0800, 0x0000, 0x0000, 0x0080, 0], // CHS: capped at 1024 cylinders
+        [0x4200, 0x0000, 0x0000, 0x0080, 0x0700], // LBA 0FFFFFFEh, 4 sectors
+        [0x1500, 0x0000, 0x0000, 0x0080, 0],
+    ]);
+    let p = packet(0x10, 4, 0x9000, 0x0FFF_FFFE);
+    let r = run(
+        &code,
+        &[(f.path().to_path_buf(), DiskMode::Snapshot)],
+        b"",
+        &[(0x700, &p)],
+    );
+    assert_eq!(r.outcome, Outcome::Exit(1), "{}", r.serial);
+    assert!(r
+        .serial
+        .contains("ATA0 master: EMU HARDDISK 131072 MiB, LBA48\r\n"));
+    assert_eq!(
+        tail(&r.serial),
+        "0000 0000 FFFF 0F01 0\r\n\
+         0000 0000 0000 0080 0\r\n\
+         0300 0000 1000 0010 0\r\n"
+    );
+    let mut expected = sectors(0x0FFF_FFFE, 2);
+    expected.extend_from_slice(&sectors(0x1000_0000, 2));
+    assert!(r.ram[0x9000..0x9000 + 2048] == expected[..]);
+}
