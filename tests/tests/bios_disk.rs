@@ -37,7 +37,7 @@ fn tail(serial: &str) -> &str {
 fn detection_names_each_drive_and_sets_the_bda_count() {
     let (_a, da) = disk(DiskMode::Snapshot);
     let (_b, db) = disk(DiskMode::Snapshot);
-    let code = program(|a| bootdisk::exit(a));
+    let code = program(bootdisk::exit);
     let r = run(&code, &[da, db], b"", &[]);
     assert_eq!(r.outcome, Outcome::Exit(1));
     assert_eq!(
