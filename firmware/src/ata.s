@@ -74,15 +74,18 @@
 .code16
 
 # ata_wait: poll the Status register at DX (base+7) until BSY clears.
-# Returns AL = status, CF set on timeout. Clobbers ECX.
+# Returns AL = status, CF set on timeout or a floating bus (FFh: nothing
+# on the channel). Clobbers ECX.
 ata_wait:
     movl $ATA_POLLS, %ecx
 1:  inb %dx, %al
+    cmpb $0xFF, %al
+    je 3f
     testb $ATA_ST_BSY, %al
     jz 2f
     decl %ecx
     jnz 1b
-    stc
+3:  stc
     ret
 2:  clc
     ret

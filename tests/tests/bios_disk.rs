@@ -37,14 +37,28 @@ fn tail(serial: &str) -> &str {
 fn detection_names_each_drive_and_sets_the_bda_count() {
     let (_a, da) = disk(DiskMode::Snapshot);
     let (_b, db) = disk(DiskMode::Snapshot);
-    let code = program(bootdisk::exit);
-    let r = run(&code, &[da, db], b"", &[]);
-    assert_eq!(r.outcome, Outcome::Exit(1));
+    let big = pattern_image(3 * 2048);
+    let dc = (big.path().to_path_buf(), DiskMode::Snapshot);
+    // The third drive is 0x82: its 15h answer shows its size (3 MiB).
+    let code = program(|a| {
+        a.mov(ax, 0x1500u32)?;
+        a.mov(dx, 0x0082u32)?;
+        a.int(0x13)?;
+        a.mov(al, dh)?;
+        a.out(0xF4, al)?;
+        a.hlt()
+    });
+    let r = run(&code, &[da, db, dc], b"", &[]);
+    // 3 * 2048 = 1800h sectors: DH = 18h, and the exit device reports
+    // (AL << 1) | 1.
+    assert_eq!(r.outcome, Outcome::Exit(0x31), "{}", r.serial);
     assert_eq!(
         from(&r.serial, "ATA0 master"),
-        "ATA0 master: EMU HARDDISK 4 MiB, LBA48\r\nATA0 slave: EMU HARDDISK 4 MiB, LBA48\r\n"
+        "ATA0 master: EMU HARDDISK 4 MiB, LBA48\r\n\
+         ATA0 slave: EMU HARDDISK 4 MiB, LBA48\r\n\
+         ATA1 master: EMU HARDDISK 3 MiB, LBA48\r\n"
     );
-    assert_eq!(r.ram[0x475], 2, "BDA hard disk count");
+    assert_eq!(r.ram[0x475], 3, "BDA hard disk count");
     assert_eq!(r.ram[0x474], 0, "BDA last status");
 }
 
