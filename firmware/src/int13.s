@@ -16,6 +16,15 @@
 #   04h  sector not found: an address past the end of the disk
 #   20h  controller failure (any other drive error); 80h timeout
 # Functions 15h and 41h return their answer in AH with CF clear.
+#
+# Limits: CHS calls move 1-128 sectors (AL = sectors done, also after an
+# error), packet calls 0-127 (the packet's count is set to the blocks
+# done); the 64-bit flat buffer address of EDD 3.0 is not supported (count
+# FFh is refused as above 127). Transfers go one sector per ATA command
+# (LBA28, or the EXT commands from LBA 0FFFFFFFh on), the buffer advancing
+# by segment so that no 64 KiB boundary matters. 0Ch seek, 0Dh alternate
+# reset, 10h test ready and 11h recalibrate succeed at once; 00h reset
+# only clears the status (the drives need no recalibration).
 
 .equ I13_GS,        32          # stack frame offsets, see int13_handler
 .equ I13_FS,        34
