@@ -8,7 +8,9 @@
 # passed through byte by byte. Keystrokes wait in the BIOS keyboard buffer
 # (BDA 0x1E-0x3D, head 0x1A, tail 0x1C: 15 keys).
 #
-#   00h/10h read a key: waits for one (polling the UART), AX = key.
+#   00h/10h read a key: waits for one, AX = key. The wait polls the UART
+#           (no hlt: COM1's receive interrupt is off, so with no timer
+#           running nothing would wake the CPU).
 #   01h/11h key available? ZF = 1 if not, else ZF = 0 and AX = the key,
 #           which stays in the buffer.
 #   02h/12h shift flags: AL = BDA 0x17 (0: no modifiers over serial),
