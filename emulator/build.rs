@@ -6,7 +6,7 @@
 //! turned into a flat 64 KiB image here with the `object` crate, and the
 //! checksum byte at FFFF is set so that all bytes sum to zero.
 
-use object::{Object, ObjectSection, SectionFlags};
+use object::{Object, ObjectSection, ObjectSymbol, SectionFlags};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,13 +17,37 @@ fn main() {
     let firmware = manifest.parent().unwrap().join("firmware");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed={}", firmware.join("src").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("bios.ld").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("build.rs").display());
-    println!("cargo:rerun-if-changed={}", firmware.join("Cargo.toml").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("bios.ld").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("build.rs").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        firmware.join("Cargo.toml").display()
+    );
 
     let elf = build_firmware(&firmware, &out.join("guest-target"));
     let image = flatten(&elf);
     std::fs::write(out.join("bios.bin"), image).expect("write bios.bin");
+    std::fs::write(out.join("bios.sym"), symbols(&elf)).expect("write bios.sym");
+}
+
+/// The firmware's global symbols, one "name offset" line each (offsets in
+/// hex, in segment F000), sorted by name.
+fn symbols(elf: &Path) -> String {
+    let data = std::fs::read(elf).expect("read the firmware ELF");
+    let file = object::File::parse(&*data).expect("parse the firmware ELF");
+    let mut lines: Vec<String> = file
+        .symbols()
+        .filter(|s| s.is_global() && !s.is_undefined() && s.section_index().is_some())
+        .filter_map(|s| Some(format!("{} {:x}\n", s.name().ok()?, s.address())))
+        .collect();
+    lines.sort();
+    lines.concat()
 }
 
 /// Runs the nested cargo build and returns the ELF it produced.

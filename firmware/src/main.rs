@@ -10,11 +10,13 @@
 //! - `defs.s`: ports, BIOS data area offsets, POST codes.
 //! - `entry.s`: the reset vector and the start of POST.
 //! - `util.s`: serial output helpers shared by everything else.
+//! - `ata.s`: ATA PIO driver and drive detection.
+//! - `int13.s`, `int10.s`, `int16.s`: disk, video (serial console) and
+//!   keyboard (serial input) services.
 //! - `post.s`: the power-on self test; `memtest.s`: its memory step.
 //! - `sys.s`: default handlers, int 08h/11h/12h/18h/1Ah, CMOS helpers.
 //! - `int15.s`: int 15h system services (E820, A20, wait, ...).
 //! - `boot.s`: int 19h, the bootstrap loader.
-//! - `stubs_b.s`: TEMPORARY stand-ins for helper B's disk/console symbols.
 
 #![no_std]
 #![no_main]
@@ -24,12 +26,15 @@ use core::arch::global_asm;
 global_asm!(include_str!("defs.s"), options(att_syntax, raw));
 global_asm!(include_str!("entry.s"), options(att_syntax, raw));
 global_asm!(include_str!("util.s"), options(att_syntax, raw));
+global_asm!(include_str!("ata.s"), options(att_syntax, raw));
+global_asm!(include_str!("int13.s"), options(att_syntax, raw));
+global_asm!(include_str!("int10.s"), options(att_syntax, raw));
+global_asm!(include_str!("int16.s"), options(att_syntax, raw));
 global_asm!(include_str!("post.s"), options(att_syntax, raw));
 global_asm!(include_str!("memtest.s"), options(att_syntax, raw));
 global_asm!(include_str!("sys.s"), options(att_syntax, raw));
 global_asm!(include_str!("int15.s"), options(att_syntax, raw));
 global_asm!(include_str!("boot.s"), options(att_syntax, raw));
-global_asm!(include_str!("stubs_b.s"), options(att_syntax, raw));
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: a bare machine in a chosen
 //! mode, and assembling test programs with iced-x86's `CodeAssembler`.
 
+/// Boot-sector programs that exercise the BIOS services.
+pub mod bootdisk;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
 /// Golden-file runner for instruction tests.

@@ -550,7 +550,6 @@ fn the_thorough_memory_test_checks_every_dword() {
 // ---- booting from disk: needs helper B's int 13h ------------------------
 
 #[test]
-#[ignore = "needs helper B's int 13h"]
 fn boots_the_first_hard_disk_at_7c00_with_dl_80h() {
     let code = assemble16(|a| {
         let mut here = a.create_label();
@@ -577,7 +576,6 @@ fn boots_the_first_hard_disk_at_7c00_with_dl_80h() {
 }
 
 #[test]
-#[ignore = "needs helper B's int 13h"]
 fn a_disk_without_the_boot_signature_is_reported_and_not_booted() {
     let image = disk_image(&boot_sector(&[0xEB, 0xFE], false), 2048);
     let mut m = BiosMachine::new(RAM_SIZE, &[image.path()]);
@@ -594,7 +592,6 @@ fn a_disk_without_the_boot_signature_is_reported_and_not_booted() {
 }
 
 #[test]
-#[ignore = "needs helper B's int 13h"]
 fn a_boot_order_without_hard_disks_does_not_try_the_disk() {
     let code = assemble16(|a| exit(a, 0));
     let image = disk_image(&boot_sector(&code, true), 2048);
