@@ -253,7 +253,10 @@ mod tests {
         assert_eq!(mem.region(0xE0000), Region::Rom(0));
         assert_eq!(mem.read_u8(0xE0000), Some(0x11));
         assert_eq!(mem.region(0xFFFE_0000), Region::Rom(0));
-        assert!(matches!(mem.load_rom(&[0; 1000]), Err(MemoryError::BadRomSize(1000))));
+        assert!(matches!(
+            mem.load_rom(&[0; 1000]),
+            Err(MemoryError::BadRomSize(1000))
+        ));
     }
 
     #[test]

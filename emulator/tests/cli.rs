@@ -372,6 +372,71 @@ fn timer_interrupts_wake_hlt_and_runs_repeat_exactly() {
     );
 }
 
+/// A 4 MiB disk image whose MBR runs `code` (with the 55AA signature).
+fn boot_disk(
+    code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+) -> tempfile::NamedTempFile {
+    let mut a = CodeAssembler::new(16).unwrap();
+    code(&mut a).unwrap();
+    let boot = a.assemble(0x7C00).unwrap();
+    let mut image = vec![0u8; 4 << 20];
+    image[..boot.len()].copy_from_slice(&boot);
+    image[510] = 0x55;
+    image[511] = 0xAA;
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(&image).unwrap();
+    f
+}
+
+#[test]
+fn the_built_in_bios_reports_post_and_boots_the_mbr() {
+    let disk = boot_disk(|a| {
+        for &c in b"Hi from the MBR, drive " {
+            a.mov(ax, 0x0E00 | c as u32)?;
+            a.int(0x10)?;
+        }
+        // DL holds the boot drive: print it as two hex digits.
+        for shift in [4u32, 0] {
+            let mut ok = a.create_label();
+            a.mov(al, dl)?;
+            a.shr(al, shift)?;
+            a.and(al, 0x0F)?;
+            a.add(al, b'0' as u32)?;
+            a.cmp(al, b'9' as u32)?;
+            a.jbe(ok)?;
+            a.add(al, 7)?;
+            a.set_label(&mut ok)?;
+            a.mov(ah, 0x0E)?;
+            a.int(0x10)?;
+        }
+        exit(a, 7)
+    });
+
+    let out = emu(&["run", path(&disk)]);
+
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "POST 1.0: CPU ok, ROM checksum ok\r\n\
+         Memory: 262144 KiB ok\r\n\
+         ATA0 master: EMU HARDDISK 4 MiB, LBA48\r\n\
+         Booting from hard disk 0x80...\r\n\
+         Hi from the MBR, drive 80"
+    );
+    assert_eq!(out.status.code(), Some(15), "(7 << 1) | 1");
+}
+
+#[test]
+fn a_disk_without_a_boot_signature_is_named_and_nothing_boots() {
+    let mut img = tempfile::NamedTempFile::new().unwrap();
+    img.write_all(&vec![0u8; 1 << 20]).unwrap();
+
+    let out = emu(&["run", "--max-instructions", "50000000", path(&img)]);
+
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no boot signature"), "{text}");
+    assert!(text.contains("No bootable device"), "{text}");
+}
+
 // ---------------------------------------------------------------------
 // The same ROMs on QEMU (`qemu-system-x86_64 -M isapc`): our hardware
 // model is checked against a reference. These tests need QEMU, so they are
@@ -381,7 +446,9 @@ fn timer_interrupts_wake_hlt_and_runs_repeat_exactly() {
 
 fn qemu(bios: &tempfile::NamedTempFile, drive: Option<&str>) -> Output {
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-M", "isapc", "-cpu", "qemu64", "-m", "64"])
+    // Without the local APIC, as on our PC/AT: qemu64's APIC masks the
+    // 8259's interrupts until a BIOS sets up virtual-wire mode.
+    cmd.args(["-M", "isapc", "-cpu", "qemu64,-apic", "-m", "64"])
         .args(["-display", "none", "-serial", "stdio", "-monitor", "none"])
         .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
         .args(["-bios", path(bios)]);
@@ -418,7 +485,12 @@ fn qemu_agrees_on_ata_pio_write_and_read_back() {
 
     let theirs = qemu(&bios, Some(&drive));
 
-    assert_eq!(theirs.status.code(), Some(3), "{}", String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(
+        theirs.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
 }
 
 #[test]
@@ -428,6 +500,258 @@ fn qemu_agrees_on_pic_and_pit_timer_interrupts() {
 
     let theirs = qemu(&bios, None);
 
-    assert_eq!(theirs.status.code(), Some(1), "{}", String::from_utf8_lossy(&theirs.stderr));
+    assert_eq!(
+        theirs.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
     assert_eq!(theirs.stdout.len(), 16, "TSC printed as 16 hex digits");
+}
+
+/// A boot sector that calls BIOS services and prints, straight to COM1,
+/// only results the specifications fix (so any correct BIOS prints the
+/// same line): the boot drive in DL; int 13h 41h (EDD present, BX=AA55h);
+/// 08h (one hard disk); 42h reading LBA 1 (its first four bytes) and past
+/// the end of the disk (carry); int 16h 01h with no key (ZF); int 15h E820
+/// (carry, 'SMAP', the first entry's base and type).
+fn service_probe(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    let (mut hex16, mut putc, mut digit_ok, mut wait) = (
+        a.create_label(),
+        a.create_label(),
+        a.create_label(),
+        a.create_label(),
+    );
+    // Print helpers: `putc` writes AL; `hex16` writes AX as 4 digits;
+    // `puts` writes the NUL-terminated string that follows its call.
+    let mut puts = a.create_label();
+    let say = |a: &mut CodeAssembler, text: &str, puts: CodeLabel| -> Result<(), IcedError> {
+        a.call(puts)?;
+        a.db(text.as_bytes())?;
+        a.db(&[0])
+    };
+    let carry = |a: &mut CodeAssembler, putc: CodeLabel| -> Result<(), IcedError> {
+        a.mov(al, b'0' as u32)?;
+        a.adc(al, 0)?;
+        a.call(putc)
+    };
+    a.cli()?;
+    a.xor(ax, ax)?;
+    a.mov(ds, ax)?;
+    a.mov(es, ax)?;
+    a.mov(ss, ax)?;
+    a.mov(sp, 0x7C00u32)?;
+    a.mov(byte_ptr(0x600), dl)?;
+    init_com1(a)?;
+    say(a, "DL=", puts)?;
+    a.movzx(ax, byte_ptr(0x600))?;
+    a.call(hex16)?;
+    // int 13h 41h.
+    say(a, " 41:", puts)?;
+    a.mov(ah, 0x41)?;
+    a.mov(bx, 0x55AAu32)?;
+    a.mov(dl, byte_ptr(0x600))?;
+    a.int(0x13)?;
+    a.mov(word_ptr(0x602), bx)?;
+    carry(a, putc)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.mov(ax, word_ptr(0x602))?;
+    a.call(hex16)?;
+    // int 13h 08h: DL = number of hard disks.
+    say(a, " 08:", puts)?;
+    a.mov(ah, 0x08)?;
+    a.mov(dl, byte_ptr(0x600))?;
+    a.xor(di, di)?;
+    a.int(0x13)?;
+    a.mov(byte_ptr(0x604), dl)?;
+    carry(a, putc)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.movzx(ax, byte_ptr(0x604))?;
+    a.call(hex16)?;
+    // int 13h 42h: LBA 1 into 0000:8000.
+    say(a, " 42:", puts)?;
+    a.mov(ah, 0x42)?;
+    a.mov(dl, byte_ptr(0x600))?;
+    dap(a, 0x700, 1)?;
+    a.mov(si, 0x700u32)?;
+    a.int(0x13)?;
+    carry(a, putc)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.mov(ax, word_ptr(0x8000))?;
+    a.call(hex16)?;
+    a.mov(ax, word_ptr(0x8002))?;
+    a.call(hex16)?;
+    // int 13h 42h past the end of the disk: carry set.
+    say(a, " 42E:", puts)?;
+    a.mov(ah, 0x42)?;
+    a.mov(dl, byte_ptr(0x600))?;
+    dap(a, 0x700, 8192)?;
+    a.mov(si, 0x700u32)?;
+    a.int(0x13)?;
+    carry(a, putc)?;
+    // int 16h 01h: no key waiting, ZF = 1.
+    say(a, " 16:", puts)?;
+    a.mov(ah, 0x01)?;
+    a.int(0x16)?;
+    a.mov(al, b'0' as u32)?;
+    let mut nz = a.create_label();
+    a.jnz(nz)?;
+    a.mov(al, b'1' as u32)?;
+    a.set_label(&mut nz)?;
+    a.call(putc)?;
+    // int 15h E820, first entry, into 0000:9000.
+    say(a, " E820:", puts)?;
+    a.mov(eax, 0xE820u32)?;
+    a.xor(ebx, ebx)?;
+    a.mov(ecx, 20u32)?;
+    a.mov(edx, 0x534D_4150u32)?;
+    a.mov(di, 0x9000u32)?;
+    a.int(0x15)?;
+    a.mov(dword_ptr(0x608), eax)?;
+    carry(a, putc)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.mov(ax, word_ptr(0x60A))?;
+    a.call(hex16)?;
+    a.mov(ax, word_ptr(0x608))?;
+    a.call(hex16)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.mov(ax, word_ptr(0x9002))?;
+    a.call(hex16)?;
+    a.mov(ax, word_ptr(0x9000))?;
+    a.call(hex16)?;
+    a.mov(al, b' ' as u32)?;
+    a.call(putc)?;
+    a.mov(ax, word_ptr(0x9010))?;
+    a.call(hex16)?;
+    say(a, "\n", puts)?;
+    exit(a, 2)?;
+
+    a.set_label(&mut puts)?;
+    a.pop(si)?;
+    let (mut more, mut done) = (a.create_label(), a.create_label());
+    a.set_label(&mut more)?;
+    a.lodsb()?;
+    a.test(al, al)?;
+    a.jz(done)?;
+    a.call(putc)?;
+    a.jmp(more)?;
+    a.set_label(&mut done)?;
+    a.jmp(si)?;
+
+    a.set_label(&mut hex16)?;
+    a.mov(cx, 4u32)?;
+    let mut next = a.create_label();
+    a.set_label(&mut next)?;
+    a.rol(ax, 4)?;
+    a.push(ax)?;
+    a.and(al, 0x0F)?;
+    a.add(al, b'0' as u32)?;
+    a.cmp(al, b'9' as u32)?;
+    a.jbe(digit_ok)?;
+    a.add(al, 7)?;
+    a.set_label(&mut digit_ok)?;
+    a.call(putc)?;
+    a.pop(ax)?;
+    a.loop_(next)?;
+    a.ret()?;
+
+    a.set_label(&mut putc)?;
+    a.push(dx)?;
+    a.push(ax)?;
+    a.set_label(&mut wait)?;
+    a.mov(dx, 0x3FDu32)?;
+    a.in_(al, dx)?;
+    a.test(al, 0x20)?;
+    a.jz(wait)?;
+    a.pop(ax)?;
+    a.mov(dx, 0x3F8u32)?;
+    a.out(dx, al)?;
+    a.pop(dx)?;
+    a.ret()
+}
+
+/// Builds an EDD disk address packet at 0000:`at`: one sector of `lba` to
+/// 0000:8000. (LBA 8192 is just past the end of the 4 MiB probe disk.)
+fn dap(a: &mut CodeAssembler, at: u32, lba: u32) -> Result<(), IcedError> {
+    for (off, v) in [
+        (0, 16u32),
+        (2, 1),
+        (4, 0x8000),
+        (6, 0),
+        (8, lba),
+        (10, 0),
+        (12, 0),
+        (14, 0),
+    ] {
+        a.mov(word_ptr(at + off), v)?;
+    }
+    Ok(())
+}
+
+/// The probe disk: the probe's MBR, and "LBA1" at the start of sector 1.
+fn probe_disk() -> tempfile::NamedTempFile {
+    let disk = boot_disk(service_probe as Program);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(disk.path())
+        .unwrap();
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(512)).unwrap();
+    f.write_all(b"LBA1").unwrap();
+    disk
+}
+
+/// The probe's line: the last line of the serial output.
+fn probe_line(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    text.lines().last().unwrap_or("").to_string()
+}
+
+#[test]
+fn our_bios_answers_the_service_probe() {
+    let disk = probe_disk();
+
+    let out = emu(&["run", path(&disk)]);
+
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        probe_line(&out),
+        "DL=0080 41:0 AA55 08:0 0001 42:0 424C3141 42E:1 16:1 E820:0 534D4150 00000000 0001"
+    );
+}
+
+#[test]
+#[ignore = "needs qemu-system-x86_64 (run by .ci/run when installed)"]
+fn qemu_with_its_own_bios_answers_the_service_probe_the_same() {
+    let disk = probe_disk();
+    let drive = format!("file={},format=raw,snapshot=on", path(&disk));
+
+    let ours = emu(&["run", path(&disk)]);
+    let theirs = Command::new("qemu-system-x86_64")
+        .args([
+            "-M", "isapc", "-cpu", "qemu64", "-display", "none", "-serial", "stdio",
+        ])
+        .args([
+            "-monitor",
+            "none",
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ])
+        .args(["-drive", &drive])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("qemu-system-x86_64 runs");
+
+    assert_eq!(
+        theirs.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    assert_eq!(probe_line(&theirs), probe_line(&ours));
 }

@@ -94,7 +94,7 @@ struct RunArgs {
     /// Guest RAM: a number of MiB, or with a K, M or G suffix.
     #[arg(long, default_value = "256M", value_parser = parse_size)]
     mem: u64,
-    /// The firmware ROM to boot (64 or 128 KiB).
+    /// A firmware ROM to boot instead of the built-in BIOS (64 or 128 KiB).
     #[arg(long, value_name = "FILE")]
     bios: Option<PathBuf>,
     /// Where COM1 goes: stdio, file:PATH, or none.
@@ -214,21 +214,19 @@ fn host_error(msg: impl std::fmt::Display) -> u8 {
 }
 
 fn run(args: RunArgs) -> u8 {
-    let Some(bios_path) = args.bios else {
-        return host_error(
-            "no firmware: pass --bios FILE (a 64 KiB ROM); the built-in BIOS arrives with the firmware",
-        );
-    };
-    let bios = match std::fs::read(&bios_path) {
-        Ok(b) if b.len() == ROM_SIZE || b.len() == ROM_SIZE_LARGE => b,
-        Ok(b) => {
-            return host_error(format!(
-                "{}: a BIOS ROM must be 65536 or 131072 bytes, this one is {}",
-                bios_path.display(),
-                b.len()
-            ))
-        }
-        Err(e) => return host_error(format!("{}: {e}", bios_path.display())),
+    let bios = match &args.bios {
+        None => emulator::firmware::BIOS.to_vec(),
+        Some(path) => match std::fs::read(path) {
+            Ok(b) if b.len() == ROM_SIZE || b.len() == ROM_SIZE_LARGE => b,
+            Ok(b) => {
+                return host_error(format!(
+                    "{}: a BIOS ROM must be 65536 or 131072 bytes, this one is {}",
+                    path.display(),
+                    b.len()
+                ))
+            }
+            Err(e) => return host_error(format!("{}: {e}", path.display())),
+        },
     };
     let mut disks: Vec<DiskSpec> = args
         .images
