@@ -309,6 +309,47 @@ fn host_pointer(cpu: &mut Cpu, lin: u64, kind: AccessKind) -> Result<Option<*mut
     Ok(tag(cpu).map(|host| unsafe { host.add((lin & (PAGE_SIZE - 1)) as usize) }))
 }
 
+/// Where a two-operand string instruction (MOVS, CMPS) can run many
+/// elements at once: the count both sides can take and their host runs.
+enum Pair {
+    Host {
+        count: u64,
+        src: *mut u8,
+        dst: *mut u8,
+    },
+    /// No host run: go element by element (this many, then look again).
+    OneByOne(Chunk),
+}
+
+/// Finds the host runs of DS:rSI (read) and ES:rDI (`dst_kind`). The source
+/// page is translated before the destination page, as the first element
+/// reads its source first.
+fn paired_runs<const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+    run: &Run,
+    dst_kind: AccessKind,
+) -> Result<Pair, Exception> {
+    let n = N as u64;
+    let (Ok(src), Ok(dst)) = (
+        cpu.linear(insn.seg, run.si, n, AccessKind::Read),
+        cpu.linear(SegReg::Es, run.di, n, dst_kind),
+    ) else {
+        return Ok(Pair::OneByOne(Chunk::OneByOne(1)));
+    };
+    let count = run.fit(run.si, src, n).min(run.fit(run.di, dst, n));
+    if count < 2 {
+        return Ok(Pair::OneByOne(Chunk::OneByOne(1)));
+    }
+    let Some(src) = host_run(cpu, run, insn.seg, run.si, count, n, AccessKind::Read)? else {
+        return Ok(Pair::OneByOne(Chunk::OneByOne(count)));
+    };
+    let Some(dst) = host_run(cpu, run, SegReg::Es, run.di, count, n, dst_kind)? else {
+        return Ok(Pair::OneByOne(Chunk::OneByOne(count)));
+    };
+    Ok(Pair::Host { count, src, dst })
+}
+
 /// A run of `count` elements of `n` bytes at `off` in segment `s`, checked
 /// for an access of `kind` and made into a host pointer to its lowest
 /// byte; `None` when the run cannot go the direct way (a segment check
@@ -349,25 +390,11 @@ impl Element for Movs {
     }
 
     fn chunk<const N: usize>(cpu: &mut Cpu, insn: &Insn, run: &Run) -> Result<Chunk, Exception> {
+        let (count, s, d) = match paired_runs::<N>(cpu, insn, run, AccessKind::Write)? {
+            Pair::Host { count, src, dst } => (count, src, dst),
+            Pair::OneByOne(chunk) => return Ok(chunk),
+        };
         let n = N as u64;
-        let (Ok(src), Ok(dst)) = (
-            cpu.linear(insn.seg, run.si, n, AccessKind::Read),
-            cpu.linear(SegReg::Es, run.di, n, AccessKind::Write),
-        ) else {
-            return Ok(Chunk::OneByOne(1));
-        };
-        let count = run.fit(run.si, src, n).min(run.fit(run.di, dst, n));
-        if count < 2 {
-            return Ok(Chunk::OneByOne(1));
-        }
-        // The source page is translated before the destination page, as
-        // the first element reads before it writes.
-        let Some(s) = host_run(cpu, run, insn.seg, run.si, count, n, AccessKind::Read)? else {
-            return Ok(Chunk::OneByOne(count));
-        };
-        let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Write)? else {
-            return Ok(Chunk::OneByOne(count));
-        };
         let len = (count * n) as usize;
         let (s_addr, d_addr) = (s as usize, d as usize);
         // Element by element, a copy reads bytes an earlier element wrote
@@ -466,22 +493,9 @@ impl Element for Cmps {
     }
 
     fn chunk<const N: usize>(cpu: &mut Cpu, insn: &Insn, run: &Run) -> Result<Chunk, Exception> {
-        let n = N as u64;
-        let (Ok(src), Ok(dst)) = (
-            cpu.linear(insn.seg, run.si, n, AccessKind::Read),
-            cpu.linear(SegReg::Es, run.di, n, AccessKind::Read),
-        ) else {
-            return Ok(Chunk::OneByOne(1));
-        };
-        let count = run.fit(run.si, src, n).min(run.fit(run.di, dst, n));
-        if count < 2 {
-            return Ok(Chunk::OneByOne(1));
-        }
-        let Some(s) = host_run(cpu, run, insn.seg, run.si, count, n, AccessKind::Read)? else {
-            return Ok(Chunk::OneByOne(count));
-        };
-        let Some(d) = host_run(cpu, run, SegReg::Es, run.di, count, n, AccessKind::Read)? else {
-            return Ok(Chunk::OneByOne(count));
+        let (count, s, d) = match paired_runs::<N>(cpu, insn, run, AccessKind::Read)? {
+            Pair::Host { count, src, dst } => (count, src, dst),
+            Pair::OneByOne(chunk) => return Ok(chunk),
         };
         // SAFETY: both runs hold `count` elements inside mapped pages.
         let pair = |k| unsafe {
