@@ -102,6 +102,15 @@ fn port_out<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception>
     Ok(())
 }
 
+/// INS and OUTS check I/O permission once, before the first element, and
+/// end the block after them (the device may now want an interrupt).
+fn prepare_port_string(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+    let size = insn.memory_size().size() as u8;
+    cpu.check_io_permission(cpu.gpr[RDX] as u16, size)?;
+    cpu.exit_block = true;
+    Ok(())
+}
+
 /// INS: ES:[rDI] = port DX. The destination is checked (segment and page)
 /// before the port is read, since reading a port can change the device.
 pub struct Ins;
@@ -112,10 +121,7 @@ impl Element for Ins {
     const COMPARES: bool = false;
 
     fn prepare(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-        let size = insn.memory_size().size() as u8;
-        cpu.check_io_permission(cpu.gpr[RDX] as u16, size)?;
-        cpu.exit_block = true;
-        Ok(())
+        prepare_port_string(cpu, insn)
     }
 
     fn one<const N: usize>(cpu: &mut Cpu, _: &Insn, _: u64, di: u64) -> Result<(), Exception> {
@@ -137,10 +143,7 @@ impl Element for Outs {
     const COMPARES: bool = false;
 
     fn prepare(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-        let size = insn.memory_size().size() as u8;
-        cpu.check_io_permission(cpu.gpr[RDX] as u16, size)?;
-        cpu.exit_block = true;
-        Ok(())
+        prepare_port_string(cpu, insn)
     }
 
     fn one<const N: usize>(cpu: &mut Cpu, insn: &Insn, si: u64, _: u64) -> Result<(), Exception> {
