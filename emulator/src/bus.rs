@@ -24,6 +24,13 @@ pub trait Bus {
     /// Tells the board how many instructions have retired, just before a
     /// port or MMIO access, so device timers read the exact virtual time.
     fn sync(&mut self, _instret: u64) {}
+    /// The CPU's cycle count after `instret` retired instructions, which
+    /// the time-stamp counter reads. A board with a clock answers with its
+    /// time at 1 GHz, so the TSC keeps counting while the CPU idles in HLT;
+    /// without one, a cycle is an instruction.
+    fn cycles(&self, instret: u64) -> u64 {
+        instret
+    }
     /// A request the last port write raised, if any (see `Control`).
     fn take_control(&mut self) -> Option<Control> {
         None

@@ -236,6 +236,10 @@ impl Bus for BoardBus {
     fn take_control(&mut self) -> Option<Control> {
         self.board.borrow().control.pop()
     }
+    fn cycles(&self, instret: u64) -> u64 {
+        // The clock counts nanoseconds: a 1 GHz TSC.
+        self.board.borrow().clock.now(instret)
+    }
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
         self.intr.set(None);
         let mut b = self.board.borrow_mut();

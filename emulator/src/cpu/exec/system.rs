@@ -861,10 +861,12 @@ fn cpuid(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
 // ---------------------------------------------------------------------
 
 impl Cpu {
-    /// The time-stamp counter: retired instructions plus the offset a
-    /// WRMSR to IA32_TSC sets.
+    /// The time-stamp counter: the board's cycle count (`Bus::cycles`)
+    /// plus the offset a WRMSR to IA32_TSC sets.
     pub fn tsc(&self) -> u64 {
-        self.instret.wrapping_add(self.msrs.tsc_offset)
+        self.bus
+            .cycles(self.instret)
+            .wrapping_add(self.msrs.tsc_offset)
     }
 
     fn set_edx_eax(&mut self, v: u64) {
@@ -931,7 +933,7 @@ impl Cpu {
             }
         };
         match index {
-            msr::TSC => self.msrs.tsc_offset = v.wrapping_sub(self.instret),
+            msr::TSC => self.msrs.tsc_offset = v.wrapping_sub(self.bus.cycles(self.instret)),
             msr::APIC_BASE => self.msrs.apic_base = v,
             msr::SYSENTER_CS => self.msrs.sysenter_cs = v & 0xFFFF_FFFF,
             msr::SYSENTER_ESP => self.msrs.sysenter_esp = canonical(v)?,
