@@ -374,6 +374,28 @@ fn timer_interrupts_wake_hlt_and_runs_repeat_exactly() {
     );
 }
 
+#[test]
+fn the_host_clock_drives_the_timer_too() {
+    let bios = rom_with(timer_ticks, Some(count_tick));
+
+    let out = emu(&[
+        "run",
+        "--clock",
+        "host",
+        "--timeout",
+        "20",
+        "--bios",
+        path(&bios),
+    ]);
+
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A 4 MiB disk image whose MBR runs `code` (with the 55AA signature).
 fn boot_disk(
     code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
