@@ -779,3 +779,31 @@ fn qemu_with_its_own_bios_answers_the_service_probe_the_same() {
     );
     assert_eq!(probe_line(&theirs), probe_line(&ours));
 }
+
+/// In a real terminal (a pseudo-terminal from `script`, util-linux): the
+/// console goes raw, Ctrl-A X quits with status 0, and the terminal's
+/// settings afterwards are exactly those from before.
+#[test]
+fn ctrl_a_x_quits_and_the_terminal_is_restored() {
+    let bios = rom(spin as Program);
+    let inner = format!(
+        "stty -g; {} run --timeout 10 --bios {}; echo status=$?; stty -g",
+        env!("CARGO_BIN_EXE_emu"),
+        path(&bios)
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.stdin.as_mut().unwrap().write_all(b"\x01x").unwrap();
+    let out = child.wait_with_output().unwrap();
+
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[1], "status=0");
+    assert_eq!(lines[0], lines[2], "terminal settings restored");
+}
