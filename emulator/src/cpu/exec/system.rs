@@ -671,14 +671,24 @@ impl Cpu {
     }
 }
 
-/// LAR: access rights (descriptor bits 8-23 of the high dword, masked).
-fn lar(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+/// The shared part of LAR and LSL: look up the selector in operand 1 and
+/// report in ZF whether the query succeeded.
+fn query_selector(
+    cpu: &mut Cpu,
+    insn: &Insn,
+    q: Query,
+) -> Result<Option<(u64, Segment)>, Exception> {
     require_protected(cpu)?;
     let sel = Selector(read_word(cpu, insn, 1)?);
-    let found = cpu.query_descriptor(sel, Query::Lar)?;
+    let found = cpu.query_descriptor(sel, q)?;
     cpu.flags
         .set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
-    if let Some((desc, _)) = found {
+    Ok(found)
+}
+
+/// LAR: access rights (descriptor bits 8-23 of the high dword, masked).
+fn lar(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+    if let Some((desc, _)) = query_selector(cpu, insn, Query::Lar)? {
         let dst = insn.op0_register();
         let rights = (desc >> 32) & if dst.size() == 2 { 0xFF00 } else { 0x00F0_FF00 };
         cpu.set_reg_any(dst, rights);
@@ -688,12 +698,7 @@ fn lar(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
 
 /// LSL: the segment limit in bytes (granularity applied).
 fn lsl(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    require_protected(cpu)?;
-    let sel = Selector(read_word(cpu, insn, 1)?);
-    let found = cpu.query_descriptor(sel, Query::Lsl)?;
-    cpu.flags
-        .set_status(rflags::ZF, if found.is_some() { rflags::ZF } else { 0 });
-    if let Some((_, seg)) = found {
+    if let Some((_, seg)) = query_selector(cpu, insn, Query::Lsl)? {
         let dst = insn.op0_register();
         cpu.set_reg_any(dst, seg.limit as u64 & size_mask(dst.size() as u8));
     }
