@@ -1,0 +1,1 @@
+//! ext2 revision 1 (to be written).

@@ -1,0 +1,1 @@
+//! The master boot record (to be written).
