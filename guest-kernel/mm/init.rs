@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ondisk::bootinfo::KERNEL_VIRT_BASE;
 
-use super::{PAGE_OFFSET, PAGE_SIZE, PhysAddr, e820, virt_to_phys};
+use super::{PAGE_OFFSET, PAGE_SIZE, e820, virt_to_phys};
 use crate::arch::x86_64::cpu::{self, EFER_NXE, MSR_EFER, cr0, cr4};
 use crate::arch::x86_64::pgtable::{HUGE_PAGE_SIZE, PageTable, flags, index};
 use crate::arch::x86_64::tss;
@@ -39,8 +39,6 @@ unsafe impl Sync for Pool {}
 
 static POOL: Pool = Pool(UnsafeCell::new([const { PageTable::new() }; POOL_PAGES]));
 static POOL_USED: AtomicUsize = AtomicUsize::new(0);
-/// The kernel's PML4, physical.
-static KERNEL_PML4: AtomicU64 = AtomicU64::new(0);
 /// One past the highest byte the direct map covers.
 static DIRECT_MAP_END: AtomicU64 = AtomicU64::new(0);
 
@@ -195,7 +193,6 @@ pub fn paging_init() {
         pa += HUGE_PAGE_SIZE;
     }
     DIRECT_MAP_END.store(dm_end, Ordering::Relaxed);
-    KERNEL_PML4.store(pml4_pa, Ordering::Relaxed);
 
     // SAFETY: the new tables map everything the kernel touches from here
     // on (its image, stacks, .bss, the direct map); the old identity map is
@@ -219,9 +216,4 @@ pub fn paging_init() {
         layout.text.1,
         POOL_USED.load(Ordering::Relaxed)
     );
-}
-
-/// The kernel's PML4 (for future address spaces to copy the upper half).
-pub fn kernel_pml4() -> PhysAddr {
-    PhysAddr(KERNEL_PML4.load(Ordering::Relaxed))
 }

@@ -223,7 +223,7 @@ fn show_trace(f: &TrapFrame) {
     pr_emerg!(" [<{:016x}>] (fault)", f.rip);
     let mut rbp = f.rbp;
     for _ in 0..16 {
-        if rbp % 8 != 0
+        if !rbp.is_multiple_of(8)
             || !super::tss::on_kernel_stack(rbp)
             || !super::tss::on_kernel_stack(rbp + 8)
         {
