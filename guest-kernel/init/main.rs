@@ -99,10 +99,31 @@ fn crash_if_asked() {
             };
         }
         Some("panic") => panic!("crash=panic requested on the command line"),
-        Some(other) => pr_warn!("crash={}: unknown (pagefault, divide, panic)", other),
+        Some("wp") => {
+            let text = crash_if_asked as *const u8 as *mut u8;
+            pr_notice!("crash=wp: writing to kernel text at {:p}", text);
+            // SAFETY: deliberately unsound: text is read-only (CR0.WP), so
+            // the write faults and the oops path stops the kernel.
+            unsafe { text.write_volatile(0xcc) };
+        }
+        Some("nx") => {
+            let data = &raw const CRASH_NX_TARGET;
+            pr_notice!("crash=nx: calling into kernel data at {:p}", data);
+            // SAFETY: deliberately unsound: data pages are no-execute, so
+            // the fetch faults and the oops path stops the kernel.
+            let f: extern "C" fn() = unsafe { core::mem::transmute(data) };
+            f();
+        }
+        Some(other) => pr_warn!(
+            "crash={}: unknown (pagefault, divide, panic, wp, nx)",
+            other
+        ),
         None => {}
     }
 }
+
+/// A `ret` instruction in writable data, for `crash=nx`.
+static mut CRASH_NX_TARGET: [u8; 1] = [0xc3];
 
 /// The idle loop: run bottom halves, halt until the next interrupt.
 pub fn idle() -> ! {

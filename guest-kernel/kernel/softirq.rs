@@ -21,7 +21,6 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering
 use crate::arch::x86_64::cpu;
 use crate::kernel::sync::SpinLock;
 
-pub const HI_SOFTIRQ: usize = 0;
 pub const TIMER_SOFTIRQ: usize = 1;
 pub const TASKLET_SOFTIRQ: usize = 6;
 pub const NR_SOFTIRQS: usize = 10;
@@ -183,5 +182,4 @@ fn tasklet_action() {
 /// Registers the tasklet softirq.
 pub fn softirq_init() {
     open_softirq(TASKLET_SOFTIRQ, tasklet_action);
-    open_softirq(HI_SOFTIRQ, tasklet_action);
 }

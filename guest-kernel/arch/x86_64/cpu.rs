@@ -27,6 +27,16 @@ pub const MSR_EFER: u32 = 0xC000_0080;
 /// EFER.NXE: the XD bit in page-table entries is honoured.
 pub const EFER_NXE: u64 = 1 << 11;
 
+/// Whether the CPU honours the XD (NX) page bit: CPUID.80000001H:EDX[20].
+pub fn has_nx() -> bool {
+    cpuid(0x8000_0000).0 >= 0x8000_0001 && cpuid(0x8000_0001).3 & (1 << 20) != 0
+}
+
+/// Whether the CPU has global pages: CPUID.01H:EDX[13].
+pub fn has_pge() -> bool {
+    cpuid(1).3 & (1 << 13) != 0
+}
+
 /// RFLAGS.IF.
 pub const RFLAGS_IF: u64 = 1 << 9;
 
