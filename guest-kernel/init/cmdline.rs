@@ -6,9 +6,11 @@
 //! - `loglevel=N`: console shows messages of level < N (default 7);
 //! - `panic=exit`: after an oops or panic, write 1 to port 0xF4 (exit
 //!   status 3 in the emulator and under QEMU's isa-debug-exit);
-//! - `crash=pagefault|divide|panic|wp|nx`: a deliberate kernel fault once
-//!   memory management is up, to see the oops report (`wp`: a write to
-//!   kernel text, `nx`: a jump into kernel data; both show W^X at work);
+//! - `crash=pagefault|divide|panic|wp|nx|doublefault|stack`: a deliberate
+//!   kernel fault once memory management is up, to see the oops report
+//!   (`wp`: a write to kernel text, `nx`: a jump into kernel data, both
+//!   showing W^X; `doublefault`: a #PF that cannot be delivered; `stack`:
+//!   a stack overflow into the guard page);
 //! - `root=`, `console=`: read by the block layer / console (accepted).
 
 /// The whole command line.

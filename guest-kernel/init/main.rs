@@ -114,12 +114,33 @@ fn crash_if_asked() {
             let f: extern "C" fn() = unsafe { core::mem::transmute(data) };
             f();
         }
+        Some("doublefault") => {
+            pr_notice!("crash=doublefault: #PF with its IDT gate marked not present");
+            // A #PF whose delivery raises #GP (the gate is not present) is a
+            // double fault (SDM Vol. 3A §6.15, Table 6-5).
+            idt::set_present(14, false);
+            // SAFETY: deliberately unsound: faults, see above.
+            unsafe { (0xffff_c900_00de_ad00_u64 as *const u64).read_volatile() };
+        }
+        Some("stack") => {
+            pr_notice!("crash=stack: unbounded recursion into the guard page");
+            recurse(0);
+        }
         Some(other) => pr_warn!(
-            "crash={}: unknown (pagefault, divide, panic, wp, nx)",
+            "crash={}: unknown (pagefault, divide, panic, wp, nx, doublefault, stack)",
             other
         ),
         None => {}
     }
+}
+
+/// Recurses until the boot stack's guard page stops it (`crash=stack`).
+fn recurse(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    if frame[7] == u64::MAX {
+        return 0;
+    }
+    recurse(frame[7] + 1) + frame[3]
 }
 
 /// A `ret` instruction in writable data, for `crash=nx`.

@@ -194,6 +194,29 @@ pub fn init() {
         total_kib - avail_kib
     );
     *ZONE.lock() = Some(zone);
+    selftest();
+}
+
+/// Checks splitting and merging once at boot: a block of every order comes
+/// back aligned to its size, and freeing them all restores the free lists.
+fn selftest() {
+    let before = buddyinfo();
+    let mut blocks = [PhysAddr(0); MAX_ORDER + 1];
+    for (order, block) in blocks.iter_mut().enumerate() {
+        *block = alloc_pages(order).expect("page_alloc selftest: out of memory");
+        assert!(
+            block.0.is_multiple_of(PAGE_SIZE << order),
+            "page_alloc selftest: misaligned block"
+        );
+    }
+    for (order, block) in blocks.iter().enumerate().rev() {
+        free_pages(*block, order);
+    }
+    assert_eq!(
+        buddyinfo(),
+        before,
+        "page_alloc selftest: buddies did not merge back"
+    );
 }
 
 /// Allocates 2^order contiguous pages, aligned to their size.

@@ -75,6 +75,20 @@ struct DescriptorTablePointer {
     base: u64,
 }
 
+/// Marks the gate for `vector` present or not (`crash=doublefault` uses
+/// it to make a #PF undeliverable).
+pub fn set_present(vector: u8, present: bool) {
+    // SAFETY: one byte of a gate the CPU reads only on delivery; interrupts
+    // cannot arrive mid-write on one CPU with a byte store.
+    let idt = unsafe { &mut *IDT.0.get() };
+    let gate = &mut idt[vector as usize];
+    gate.type_attr = if present {
+        gate.type_attr | 0x80
+    } else {
+        gate.type_attr & !0x80
+    };
+}
+
 /// Fills the IDT and loads it.
 pub fn init() {
     // SAFETY: single-threaded boot; the IDT is not loaded yet.

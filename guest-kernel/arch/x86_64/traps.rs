@@ -121,6 +121,14 @@ fn die(frame: &TrapFrame) -> ! {
 
 /// The two lines Linux's `show_fault_oops` prints before the oops.
 fn report_page_fault(addr: u64, code: u64) {
+    if let Some((lo, hi)) = super::tss::guard_hit(addr) {
+        pr_emerg!(
+            "BUG: stack guard page was hit at {:016x} (stack is {:016x}..{:016x})",
+            addr,
+            lo,
+            hi
+        );
+    }
     pr_emerg!(
         "BUG: unable to handle page fault for address: {:016x}",
         addr

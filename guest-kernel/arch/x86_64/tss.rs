@@ -117,6 +117,17 @@ pub fn guard_pages() -> impl Iterator<Item = u64> {
     core::iter::once(BOOT_STACK.guard_page()).chain(IST_STACKS.iter().map(|s| s.guard_page()))
 }
 
+/// The stack whose guard page holds `addr`, as its usable range.
+pub fn guard_hit(addr: u64) -> Option<(u64, u64)> {
+    let hit = |guard: u64, top: u64| {
+        (guard..guard + PAGE_SIZE as u64)
+            .contains(&addr)
+            .then_some((guard + PAGE_SIZE as u64, top))
+    };
+    hit(BOOT_STACK.guard_page(), BOOT_STACK.top())
+        .or_else(|| IST_STACKS.iter().find_map(|s| hit(s.guard_page(), s.top())))
+}
+
 /// Whether `addr` is on one of the kernel's stacks (for frame walks).
 pub fn on_kernel_stack(addr: u64) -> bool {
     BOOT_STACK.contains(addr) || IST_STACKS.iter().any(|s| s.contains(addr))
