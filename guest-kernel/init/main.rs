@@ -32,15 +32,16 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     if !fpu::init() {
         panic!("CPU lacks FXSR/SSE/SSE2");
     }
-    match i8253::calibrate_tsc() {
-        Some(khz) => time::set_tsc_khz(khz),
-        None => time::set_tsc_khz(1_000_000),
-    }
+    let calibrated = i8253::calibrate_tsc();
+    time::set_tsc_khz(calibrated.unwrap_or(1_000_000));
     pr_notice!(
         "Linux-like kernel {} (rustc, stable) starting on x86-64",
         env!("CARGO_PKG_VERSION")
     );
     pr_info!("Command line: {}", cmdline::cmdline());
+    if calibrated.is_none() {
+        pr_warn!("tsc: PIT channel 2 never fired; assuming 1 GHz");
+    }
     pr_info!(
         "tsc: Detected {}.{:03} MHz processor",
         time::tsc_khz() / 1000,
