@@ -1,0 +1,1 @@
+//! ATA disk driver (written by the block-layer work).
