@@ -23,7 +23,7 @@ use ondisk::mbr::{self, PartitionEntry, BOOT_CODE_SIZE, PART_LINUX, PART_SWAP, S
 use crate::mkfs::{mkfs, FsParams, FsReport};
 use crate::recipe::{Recipe, Source};
 use crate::swap;
-use crate::tree::{resolve, Tree};
+use crate::tree::{input_path, resolve, Tree};
 use crate::Error;
 
 /// What [`build_image`] made.
@@ -106,7 +106,7 @@ pub fn build_image(
     out: &Path,
 ) -> Result<ImageReport, Error> {
     for name in recipe.inputs() {
-        if !inputs.contains_key(&name) {
+        if input_path(inputs, &name).is_none() {
             return Err(Error::MissingInput(name));
         }
     }

@@ -303,12 +303,16 @@ impl Tree {
 /// The host file a source names: an input's path, or the recipe's path.
 pub fn resolve(source: &Source, inputs: &HashMap<String, PathBuf>) -> Result<PathBuf, Error> {
     match source {
-        Source::Input(name) => inputs
-            .get(name)
+        Source::Input(name) => input_path(inputs, name)
             .cloned()
             .ok_or_else(|| Error::MissingInput(name.clone())),
         Source::Path(path) => Ok(path.clone()),
     }
+}
+
+/// Input `name`, whether the caller's map spells it `name` or `@name`.
+pub fn input_path<'a>(inputs: &'a HashMap<String, PathBuf>, name: &str) -> Option<&'a PathBuf> {
+    inputs.get(name).or_else(|| inputs.get(&format!("@{name}")))
 }
 
 /// A file name ext2 can store: 1..=255 bytes, no `/` or NUL, not `.`/`..`.
@@ -392,6 +396,22 @@ mod tests {
         assert!(
             matches!(err, Error::MissingInput(ref n) if n == "kernel"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn inputs_may_be_keyed_with_or_without_the_at_sign() {
+        let mut tree = Tree::new();
+        let kernel = entry(
+            "/boot/kernel",
+            EntryKind::File(Source::Input("kernel".into())),
+        );
+        let inputs = HashMap::from([("@kernel".to_string(), PathBuf::from("/k"))]);
+        tree.apply(&kernel, &inputs).unwrap();
+        let id = tree.lookup("/boot/kernel").unwrap();
+        assert_eq!(
+            tree.node(id).kind,
+            NodeKind::File(FileData::Host("/k".into()))
         );
     }
 
