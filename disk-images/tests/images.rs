@@ -267,6 +267,7 @@ fn cmdline_override_replaces_boot_cmdline() {
     let out = fx.dir.path().join("cmd.img");
 
     disk_images::build_image(&recipe, &fx.inputs(), &out).unwrap();
+    verify(&out);
 
     let root = fs::read(extract_root(&out)).unwrap();
     let mut vol = Volume::open(&root[..]).unwrap();

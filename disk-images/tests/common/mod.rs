@@ -177,11 +177,24 @@ kind = "fifo"
         ])
     }
 
-    /// Builds the fixture's image to `name` in the tempdir.
+    /// Builds the fixture's image to `name` in the tempdir and verifies it.
     pub fn build(&self, name: &str) -> PathBuf {
         let out = self.dir.path().join(name);
         disk_images::build_image(&self.recipe(), &self.inputs(), &out).expect("image builds");
+        verify(&out);
         out
+    }
+}
+
+/// Every image a test builds passes our checker and, when installed, the
+/// host's `e2fsck -fn` on its root partition.
+pub fn verify(image: &Path) {
+    disk_images::check_image(image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
+    if Command::new("e2fsck").arg("-V").output().is_ok() {
+        let root = extract_root(image);
+        let (status, output) = e2fsck(&root);
+        assert_eq!(status, 0, "e2fsck -fn {}:\n{output}", image.display());
+        fs::remove_file(root).unwrap();
     }
 }
 
