@@ -4,6 +4,7 @@ image builder does this for real).
 
   mkdisk.py OUT --mbr MBR.bin --stage2 STAGE2.bin --root PART.img
             [--swap-mib N] [--zero-stage2] [--truncate-sectors N]
+            [--stage2-sectors N]
 
 LBA 0: the MBR code (first 446 bytes), a partition table (1: type 0x83,
 active, at LBA 2048 holding PART.img; 2: type 0x82 swap after it) and
@@ -31,6 +32,7 @@ def main():
     p.add_argument("--swap-mib", type=int, default=8)
     p.add_argument("--zero-stage2", action="store_true")
     p.add_argument("--truncate-sectors", type=int)
+    p.add_argument("--stage2-sectors", type=int, help="overwrite the length in stage 2's header")
     a = p.parse_args()
 
     mbr = open(a.mbr, "rb").read()
@@ -40,6 +42,8 @@ def main():
     stage2 += bytes(-len(stage2) % 512)
     if 1 + len(stage2) // 512 > ROOT_LBA:
         sys.exit("stage 2 does not fit before LBA 2048")
+    if a.stage2_sectors is not None:
+        stage2 = stage2[:4] + struct.pack("<H", a.stage2_sectors) + stage2[6:]
     if a.zero_stage2:
         stage2 = bytes(len(stage2))
     root = open(a.root, "rb").read()
