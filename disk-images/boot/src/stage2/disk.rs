@@ -14,11 +14,13 @@ pub struct Partition {
     sectors: u64,
     cached_lba: Option<u64>,
     cache: [u8; SECTOR_SIZE],
+    /// The drive error behind the last failed read, for the message.
+    pub last_error: Option<AtaError>,
 }
 
 impl Partition {
     pub fn new(disk: AtaDisk, first_lba: u64, sectors: u64) -> Partition {
-        Partition { disk, first_lba, sectors, cached_lba: None, cache: [0; SECTOR_SIZE] }
+        Partition { disk, first_lba, sectors, cached_lba: None, cache: [0; SECTOR_SIZE], last_error: None }
     }
 
     /// Reads `buf.len()` bytes at byte `offset` from the partition's start.

@@ -32,8 +32,6 @@ mod elf;
 mod paging;
 /// Loading the kernel's segments.
 mod loader;
-/// TEMPORARY until ondisk::mbr lands.
-mod mbr_temp;
 
 use ata::{AtaDisk, AtaError};
 use core::fmt;
@@ -87,6 +85,8 @@ impl fmt::Display for Error {
             Error::Disk(what, e) => write!(f, "reading {what}: {e}"),
             Error::NoRootPartition => write!(f, "no active Linux (type 0x83) partition in the MBR"),
             Error::Fs(e) => write!(f, "{e}"),
+            // A read error names its path itself.
+            Error::Kernel(loader::LoadError::Read(e)) => write!(f, "{e}"),
             Error::Kernel(e) => write!(f, "{KERNEL_PATH}: {e}"),
         }
     }
@@ -203,11 +203,11 @@ fn find_boot_disk(drive: u8) -> Result<(AtaDisk, [u8; SECTOR]), Error> {
 
 /// The active Linux partition: its 1-based number, first LBA and length.
 fn root_partition(mbr: &[u8; SECTOR]) -> Result<(u8, u64, u64), Error> {
-    let table = mbr_temp::parse_table(mbr).map_err(|_| Error::NoRootPartition)?;
+    let table = ondisk::mbr::parse_table(mbr).map_err(|_| Error::NoRootPartition)?;
     table
         .iter()
         .enumerate()
-        .find(|(_, p)| p.bootable && p.kind == mbr_temp::PART_LINUX && p.sectors != 0)
+        .find(|(_, p)| p.bootable && p.kind == ondisk::mbr::PART_LINUX && p.sectors != 0)
         .map(|(i, p)| (i as u8 + 1, u64::from(p.first_lba), u64::from(p.sectors)))
         .ok_or(Error::NoRootPartition)
 }
