@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds the MBR, stage 2 and the test kernel, makes test disks and boots
+# them on our emulator (and on QEMU with --qemu), checking the serial
+# output of each scenario. Testing only: the project's build makes the
+# real images.
+#
+#   tools/test.sh [--qemu] [WORKDIR]     (default WORKDIR /tmp/boot-test)
+set -euo pipefail
+
+QEMU=0
+if [[ "${1:-}" == "--qemu" ]]; then QEMU=1; shift; fi
+HERE="$(cd "$(dirname "$0")/.." && pwd)"
+W="${1:-/tmp/boot-test}"
+EMU="${EMU:-/work/wt/bin/emu}"
+mkdir -p "$W"
+
+(cd "$HERE" && cargo build --release -q)
+(cd "$HERE/testkernel" && cargo build --release -q)
+T="$HERE/target/x86_64-unknown-linux-gnu/release"
+KERNEL="$HERE/testkernel/target/x86_64-unknown-linux-gnu/release/testkernel"
+llvm-objcopy -O binary "$T/mbr" "$W/mbr.bin"
+llvm-objcopy -O binary "$T/stage2" "$W/stage2.bin"
+echo "mbr: $(stat -c %s "$W/mbr.bin") bytes; stage2: $(stat -c %s "$W/stage2.bin") bytes"
+
+# mkroot NAME KERNEL-FILE|- [CMDLINE|-]: a root partition image.
+mkroot() {
+    local dir="$W/$1.root"
+    rm -rf "$dir" "$W/$1.part"
+    mkdir -p "$dir/boot"
+    [[ "$2" != "-" ]] && cp "$2" "$dir/boot/kernel"
+    [[ "${3:--}" != "-" ]] && printf '%s\n' "$3" > "$dir/boot/cmdline"
+    mke2fs -q -t ext2 -r 1 -b 1024 -d "$dir" "$W/$1.part" 56M
+}
+
+# mkdisk NAME PART [mkdisk.py options...]
+mkdisk() {
+    local name=$1 part=$2
+    shift 2
+    python3 "$HERE/tools/mkdisk.py" "$W/$name.img" --mbr "$W/mbr.bin" \
+        --stage2 "$W/stage2.bin" --root "$W/$part.part" "$@"
+}
+
+FAILED=0
+# expect NAME IMAGE STATUS PATTERN...: boots IMAGE, checks the exit status
+# and that each PATTERN (grep -F) is in the serial output.
+expect() {
+    local name=$1 img=$2 want=$3
+    shift 3
+    local out="$W/$name.emu.out" status=0
+    timeout 120 "$EMU" run --disk "$W/$img.img,snapshot" --no-reboot \
+        --max-instructions 2000000000 --serial "file:$out" </dev/null >/dev/null 2>&1 || status=$?
+    check "$name (emu)" "$out" "$status" "$want" "$@"
+    if (( QEMU )); then
+        out="$W/$name.qemu.out"
+        status=0
+        timeout 20 qemu-system-x86_64 -M isapc -cpu qemu64 -m 256 -display none \
+            -serial "file:$out" -drive "file=$W/$img.img,format=raw,snapshot=on" \
+            -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >/dev/null 2>&1 || status=$?
+        # A halted guest never exits QEMU: timeout's 124 stands for "halted".
+        [[ "$want" == 10 ]] && want=124
+        check "$name (qemu)" "$out" "$status" "$want" "$@"
+    fi
+}
+
+check() {
+    local label=$1 out=$2 status=$3 want=$4
+    shift 4
+    local ok=1
+    [[ "$status" == "$want" ]] || { echo "  exit status $status, expected $want"; ok=0; }
+    for pattern in "$@"; do
+        grep -qF -- "$pattern" "$out" || { echo "  missing: $pattern"; ok=0; }
+    done
+    if (( ok )); then echo "PASS $label"; else echo "FAIL $label (output: $out)"; FAILED=1; fi
+}
+
+printf 'not an ELF file\n' > "$W/notelf"
+mkroot good "$KERNEL" "console=ttyS0 root=/dev/hda1"
+mkroot nocmdline "$KERNEL" -
+mkroot nokernel -
+mkroot badelf "$W/notelf"
+mkdisk good good
+mkdisk nocmdline nocmdline
+mkdisk nokernel nokernel
+mkdisk badelf badelf
+mkdisk zerostage2 good --zero-stage2
+# A disk of 504 sectors (8 CHS cylinders) and a stage 2 claiming 800.
+mkdisk truncated good --truncate-sectors 504 --stage2-sectors 800
+
+# emu: 33 = the test kernel's "all passed" (0x10); 10 = halted.
+expect good good 33 'stage2: loading /boot/kernel' 'testkernel: cmdline "console=ttyS0 root=/dev/hda1"' \
+    'testkernel: boot disk bios 0x80 ata0.0 partition 1 lba 2048 sectors 114688' 'testkernel: all checks passed'
+expect nocmdline nocmdline 33 'testkernel: cmdline ""' 'testkernel: all checks passed'
+expect nokernel nokernel 10 'stage2: /boot/kernel: not found'
+expect badelf badelf 10 'stage2: /boot/kernel: bad ELF header'
+# The MBR prints with int 10h: our BIOS sends that to COM1, QEMU's SeaBIOS
+# only to the screen, so on QEMU the text screen (0xB8000) is read through
+# the monitor.
+expect_screen() {
+    local name=$1 img=$2 pattern=$3 screen="$W/$1.qemu.screen"
+    rm -f "$W/vga.bin"
+    (sleep 4; echo "pmemsave 0xb8000 4000 \"$W/vga.bin\""; sleep 1; echo quit) |
+        timeout 20 qemu-system-x86_64 -M isapc -cpu qemu64 -m 256 -display none -serial null \
+            -monitor stdio -drive "file=$W/$img.img,format=raw,snapshot=on" >/dev/null 2>&1 || true
+    python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(d[0::2].decode("latin1"))' \
+        "$W/vga.bin" > "$screen" 2>/dev/null || true
+    check "$name (qemu screen)" "$screen" 0 0 "$pattern"
+}
+QEMU_SAVED=$QEMU
+QEMU=0
+expect zerostage2 zerostage2 10 'Missing stage 2'
+QEMU=$QEMU_SAVED
+if (( QEMU )); then
+    expect_screen zerostage2 zerostage2 'Missing stage 2'
+    # Our BIOS cannot boot a disk this small (under one CHS cylinder), so
+    # the truncated disk is a QEMU-only case.
+    expect_screen truncated truncated 'Disk read error'
+fi
+exit $FAILED
