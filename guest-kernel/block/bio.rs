@@ -8,9 +8,9 @@
 //! bottom halves do the work meanwhile.
 
 use alloc::sync::Arc;
-use core::ops::Range;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use super::genhd::BlockDevice;
 use super::request::{BlockError, Completion, Op, Request, RequestStatus};
@@ -54,6 +54,10 @@ impl BlockDevice {
     }
 }
 
+/// A queued request's completion and the bytes of the caller's buffer it
+/// covers.
+type Submitted = (Arc<Completion>, Range<usize>);
+
 fn status_result(status: RequestStatus) -> Result<(), BlockError> {
     match status {
         RequestStatus::Done => Ok(()),
@@ -72,8 +76,8 @@ fn submit(
     sector: u64,
     len: usize,
     write_data: Option<&[u8]>,
-) -> Result<Vec<(Arc<Completion>, Range<usize>)>, BlockError> {
-    if len == 0 || len % SECTOR_SIZE != 0 {
+) -> Result<Vec<Submitted>, BlockError> {
+    if len == 0 || !len.is_multiple_of(SECTOR_SIZE) {
         return Err(BlockError::BadLength(len));
     }
     let count = (len / SECTOR_SIZE) as u64;

@@ -7,7 +7,6 @@
 //! to the lowest. Seeks stay short and no request waits for more than one
 //! sweep.
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::kernel::sync::SpinLock;
@@ -21,7 +20,7 @@ pub struct RequestQueue {
 
 struct QueueInner {
     /// Sorted by `sector`; equal sectors keep their arrival order.
-    pending: Vec<Box<Request>>,
+    pending: Vec<Request>,
     /// The sector after the last dispatched request: where the head is.
     head: u64,
 }
@@ -37,7 +36,7 @@ impl RequestQueue {
     }
 
     /// Queues `request` in sector order (Linux's `elv_add_request`).
-    pub fn add(&self, request: Box<Request>) {
+    pub fn add(&self, request: Request) {
         let mut q = self.inner.lock();
         let at = insert_position(q.pending.iter().map(|r| r.sector), request.sector);
         q.pending.insert(at, request);
@@ -45,7 +44,7 @@ impl RequestQueue {
 
     /// Takes the next request to dispatch, if any (Linux's
     /// `blk_fetch_request`).
-    pub fn fetch(&self) -> Option<Box<Request>> {
+    pub fn fetch(&self) -> Option<Request> {
         let mut q = self.inner.lock();
         let at = next_position(q.pending.iter().map(|r| r.sector), q.head)?;
         let request = q.pending.remove(at);

@@ -65,17 +65,17 @@ pub(super) fn scan(whole: &'static BlockDevice) {
         match fit(start, sectors, disk.sectors) {
             Fit::Fits => {}
             Fit::Truncated(usable) => {
-                let _ = write!(
+                let _ = writeln!(
                     problems,
-                    "{}: p{} size {} extends beyond EOD, truncated\n",
+                    "{}: p{} size {} extends beyond EOD, truncated",
                     disk.name, partno, sectors
                 );
                 sectors = usable;
             }
             Fit::BeyondEnd => {
-                let _ = write!(
+                let _ = writeln!(
                     problems,
-                    "{}: p{} start {} is beyond EOD, skipped\n",
+                    "{}: p{} start {} is beyond EOD, skipped",
                     disk.name, partno, start
                 );
                 continue;

@@ -7,7 +7,6 @@
 //! [`Completion`], waking the submitter. Nothing is shared mutably, so the
 //! driver's interrupt handler can fill the buffer without further locking.
 
-use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -31,7 +30,11 @@ pub enum Op {
 pub enum BlockError {
     /// The range `[sector, sector + count)` is not inside the device of
     /// `capacity` sectors.
-    OutOfRange { sector: u64, count: u64, capacity: u64 },
+    OutOfRange {
+        sector: u64,
+        count: u64,
+        capacity: u64,
+    },
     /// The buffer is empty or not a whole number of sectors.
     BadLength(usize),
     /// The device reported an error (the driver logged the details).
@@ -88,15 +91,15 @@ pub struct Request {
 impl Request {
     /// A pending request over `buffer` (a whole number of sectors) that
     /// reports to `completion` when it ends.
-    pub fn new(sector: u64, op: Op, buffer: Vec<u8>, completion: Arc<Completion>) -> Box<Request> {
-        Box::new(Request {
+    pub fn new(sector: u64, op: Op, buffer: Vec<u8>, completion: Arc<Completion>) -> Request {
+        Request {
             sector,
             count: (buffer.len() / SECTOR_SIZE) as u32,
             op,
             buffer,
             status: RequestStatus::Pending,
             completion,
-        })
+        }
     }
 
     /// The bytes of sector `index` of this request (`index < count`).
@@ -108,7 +111,7 @@ impl Request {
     /// Ends the request with `result` and hands it back to its submitter
     /// (Linux's `blk_end_request`). Called from a bottom half or process
     /// context, never from a top half: it wakes sleepers.
-    pub fn end(mut self: Box<Self>, result: Result<(), BlockError>) {
+    pub fn end(mut self, result: Result<(), BlockError>) {
         self.status = match result {
             Ok(()) => RequestStatus::Done,
             Err(e) => RequestStatus::Failed(e),
@@ -120,13 +123,19 @@ impl Request {
 
 /// A one-shot hand-back slot a submitter sleeps on until its request ends.
 pub struct Completion {
-    ended: SpinLock<Option<Box<Request>>>,
+    ended: SpinLock<Option<Request>>,
     waiters: WaitQueue,
 }
 
 impl fmt::Debug for Completion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Completion")
+    }
+}
+
+impl Default for Completion {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -138,13 +147,13 @@ impl Completion {
         }
     }
 
-    fn complete(&self, request: Box<Request>) {
+    fn complete(&self, request: Request) {
         *self.ended.lock() = Some(request);
         self.waiters.wake_up_all();
     }
 
     /// Sleeps until the request ends, and returns it.
-    pub fn wait(&self) -> Box<Request> {
+    pub fn wait(&self) -> Request {
         loop {
             self.waiters.wait_event(|| self.ended.lock().is_some());
             if let Some(request) = self.ended.lock().take() {

@@ -61,7 +61,6 @@ mod reg {
 /// Status register bits (ATA-6 clause 7, Status register).
 mod status {
     pub const BSY: u8 = 0x80;
-    pub const DRDY: u8 = 0x40;
     pub const DF: u8 = 0x20;
     pub const DRQ: u8 = 0x08;
     pub const ERR: u8 = 0x01;
@@ -168,7 +167,7 @@ struct Drive {
 
 /// The request the hardware is working on.
 struct Active {
-    request: Box<Request>,
+    request: Request,
     /// 0 master, 1 slave.
     drive: usize,
     /// Sectors moved so far.
@@ -197,7 +196,7 @@ impl Failure {
 
 /// A request the top half (or a failed start) has finished with.
 struct Finished {
-    request: Box<Request>,
+    request: Request,
     drive: usize,
     outcome: Result<(), Failure>,
 }
@@ -523,7 +522,9 @@ impl Channel {
         }
         let first = 1 - state.last_drive;
         for drive in [first, 1 - first] {
-            let Some(d) = state.drives[drive] else { continue };
+            let Some(d) = state.drives[drive] else {
+                continue;
+            };
             let Some(mut request) = d.disk.queue.fetch() else {
                 continue;
             };
