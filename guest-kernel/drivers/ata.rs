@@ -669,32 +669,39 @@ impl Channel {
     /// The bottom half: a tasklet, interrupts on. Ends the finished
     /// request, waking its submitter, and starts the next one.
     fn bottom_half(&self) {
-        let finished = self.state.lock().finished.take();
-        if let Some(finished) = finished {
-            let result = match finished.outcome {
-                Ok(()) => Ok(()),
-                Err(failure) => {
-                    let request = &finished.request;
-                    pr_err!(
-                        "{}: {} of sectors {}+{} failed: {}",
-                        self.disk_names[finished.drive],
-                        match request.op {
-                            Op::Read => "read",
-                            Op::Write => "write",
-                        },
-                        request.sector,
-                        request.count,
-                        FailureReport(failure)
-                    );
-                    if matches!(failure, Failure::Timeout { .. }) {
-                        self.reset();
-                    }
-                    Err(failure.block_error())
-                }
-            };
+        // A request that fails to start is parked as finished at once, so
+        // keep going until the channel is busy or out of work.
+        loop {
+            let finished = self.state.lock().finished.take();
+            let Some(finished) = finished else { break };
+            let result = finished.outcome.map_err(|failure| {
+                self.report(&finished, failure);
+                failure.block_error()
+            });
             finished.request.end(result);
+            self.start_next();
         }
         self.start_next();
+    }
+
+    /// Logs a failed request like Linux's `ide_dump_status`, and resets the
+    /// channel if the device stopped answering.
+    fn report(&self, finished: &Finished, failure: Failure) {
+        let request = &finished.request;
+        pr_err!(
+            "{}: {} of sectors {}+{} failed: {}",
+            self.disk_names[finished.drive],
+            match request.op {
+                Op::Read => "read",
+                Op::Write => "write",
+            },
+            request.sector,
+            request.count,
+            FailureReport(failure)
+        );
+        if matches!(failure, Failure::Timeout { .. }) {
+            self.reset();
+        }
     }
 
     /// Software reset (ATA-6 9.2): SRST for at least 5 us, then wait for
