@@ -1,0 +1,32 @@
+//! The kernel command line (from `/boot/cmdline`, via `BootInfo`), split
+//! into space-separated parameters as Linux's `parse_args` does (no
+//! quoting). `name=value` gives `value`; a bare `name` gives `""`.
+//!
+//! Parameters this kernel reads:
+//! - `loglevel=N`: console shows messages of level < N (default 7);
+//! - `panic=exit`: after an oops or panic, write 1 to port 0xF4 (exit
+//!   status 3 in the emulator and under QEMU's isa-debug-exit);
+//! - `crash=pagefault|divide|panic`: a deliberate kernel fault after boot,
+//!   to see the oops report;
+//! - `root=`, `console=`: read by the block layer / console (accepted).
+
+use super::boot_info;
+
+/// The whole command line.
+pub fn cmdline() -> &'static str {
+    boot_info().cmdline()
+}
+
+/// The value of parameter `name`: `Some("")` for a bare flag, `None` if
+/// absent. The last occurrence wins, as in Linux.
+pub fn param(name: &str) -> Option<&'static str> {
+    let mut found = None;
+    for word in cmdline().split_ascii_whitespace() {
+        match word.split_once('=') {
+            Some((key, value)) if key == name => found = Some(value),
+            None if word == name => found = Some(""),
+            _ => {}
+        }
+    }
+    found
+}
