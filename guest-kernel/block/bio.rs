@@ -12,9 +12,15 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use crate::kernel::time::{self, HZ};
+
 use super::genhd::BlockDevice;
 use super::request::{BlockError, Completion, Op, Request, RequestStatus};
 use super::SECTOR_SIZE;
+
+/// How often a waiting submitter asks the driver to check for a stuck
+/// command.
+pub const TIMEOUT_CHECK: u64 = HZ;
 
 /// Reads `buf.len() / 512` sectors from sector `sector` of `device` into
 /// `buf`, sleeping until they arrive.
@@ -22,7 +28,7 @@ pub fn read_sectors(device: &BlockDevice, sector: u64, buf: &mut [u8]) -> Result
     let parts = submit(device, sector, buf.len(), None)?;
     let mut result = Ok(());
     for (completion, range) in parts {
-        let request = completion.wait();
+        let request = wait(device, &completion);
         result = result.and(status_result(request.status));
         if request.status == RequestStatus::Done {
             buf[range].copy_from_slice(&request.buffer);
@@ -37,26 +43,27 @@ pub fn write_sectors(device: &BlockDevice, sector: u64, buf: &[u8]) -> Result<()
     let parts = submit(device, sector, buf.len(), Some(buf))?;
     let mut result = Ok(());
     for (completion, _) in parts {
-        result = result.and(status_result(completion.wait().status));
+        result = result.and(status_result(wait(device, &completion).status));
     }
     result
-}
-
-impl BlockDevice {
-    /// See [`read_sectors`].
-    pub fn read_sectors(&self, sector: u64, buf: &mut [u8]) -> Result<(), BlockError> {
-        read_sectors(self, sector, buf)
-    }
-
-    /// See [`write_sectors`].
-    pub fn write_sectors(&self, sector: u64, buf: &[u8]) -> Result<(), BlockError> {
-        write_sectors(self, sector, buf)
-    }
 }
 
 /// A queued request's completion and the bytes of the caller's buffer it
 /// covers.
 type Submitted = (Arc<Completion>, Range<usize>);
+
+/// Sleeps until the request behind `completion` ends. Every
+/// [`TIMEOUT_CHECK`] the driver is asked whether its hardware is stuck
+/// ([`super::BlockDriver::timed_out`]); it then ends the request itself.
+fn wait(device: &BlockDevice, completion: &Completion) -> Request {
+    let disk = device.disk();
+    loop {
+        if let Some(request) = completion.wait_until(time::jiffies() + TIMEOUT_CHECK) {
+            return request;
+        }
+        disk.driver.timed_out(disk);
+    }
+}
 
 fn status_result(status: RequestStatus) -> Result<(), BlockError> {
     match status {

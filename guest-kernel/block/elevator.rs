@@ -51,11 +51,6 @@ impl RequestQueue {
         q.head = request.sector + u64::from(request.count);
         Some(request)
     }
-
-    /// Whether no request is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.inner.lock().pending.is_empty()
-    }
 }
 
 impl Default for RequestQueue {

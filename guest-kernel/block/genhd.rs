@@ -27,6 +27,12 @@ pub trait BlockDriver: Sync {
     /// process context after requests are queued; the driver starts the
     /// following requests itself as earlier ones complete.
     fn request_fn(&self, disk: &'static Gendisk);
+
+    /// A submitter on `disk` has waited [`super::bio::TIMEOUT_CHECK`]
+    /// without its request ending: if the hardware is stuck on a command
+    /// older than the driver's limit, abandon it and end it with
+    /// [`super::BlockError::Timeout`] (Linux's `blk_mq_ops.timeout`).
+    fn timed_out(&self, disk: &'static Gendisk);
 }
 
 /// A whole disk as its driver registered it.
@@ -39,9 +45,6 @@ pub struct Gendisk {
     pub max_sectors: u32,
     pub queue: RequestQueue,
     pub driver: &'static dyn BlockDriver,
-    /// Whatever the driver needs to find its device again (ATA: which
-    /// drive on the channel).
-    pub driver_data: usize,
 }
 
 impl Gendisk {
@@ -50,7 +53,6 @@ impl Gendisk {
         sectors: u64,
         max_sectors: u32,
         driver: &'static dyn BlockDriver,
-        driver_data: usize,
     ) -> Gendisk {
         Gendisk {
             name,
@@ -58,7 +60,6 @@ impl Gendisk {
             max_sectors,
             queue: RequestQueue::new(),
             driver,
-            driver_data,
         }
     }
 }

@@ -12,6 +12,8 @@
 //! - [`bio`]: `read_sectors` / `write_sectors`, the `submit_bio`-style entry
 //!   point: split into requests, queue them, sleep until they complete.
 //! - [`partitions`]: the MBR partition table, read when a disk is added.
+//! - [`selftest`]: `blk_selftest=DEV`, a write/read-back check of the
+//!   request path on a scratch device.
 //!
 //! Sectors are always 512 bytes here ([`SECTOR_SIZE`]); file systems work
 //! in blocks of several sectors on top.
@@ -26,11 +28,11 @@ pub mod elevator;
 pub mod genhd;
 pub mod partitions;
 pub mod request;
+pub mod selftest;
 
 pub use bio::{read_sectors, write_sectors};
-pub use elevator::RequestQueue;
-pub use genhd::{add_disk, devices, lookup, BlockDevice, BlockDriver, Gendisk};
-pub use request::{BlockError, Completion, Op, Request, RequestStatus};
+pub use genhd::{BlockDevice, BlockDriver, Gendisk, add_disk, devices, lookup};
+pub use request::{BlockError, Op, Request};
 
 /// Bytes per sector, the unit of every block-layer address.
 pub const SECTOR_SIZE: usize = 512;
@@ -44,5 +46,8 @@ pub fn init() {
     crate::drivers::ata::init();
     if genhd::devices().is_empty() {
         pr_warn!("block: no disks found");
+    }
+    if let Some(name) = crate::init::cmdline::param("blk_selftest") {
+        selftest::run(name);
     }
 }

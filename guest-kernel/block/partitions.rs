@@ -42,7 +42,7 @@ fn fit(start: u64, sectors: u64, disk_sectors: u64) -> Fit {
 pub(super) fn scan(whole: &'static BlockDevice) {
     let disk = whole.disk();
     let mut sector0 = [0u8; SECTOR_SIZE];
-    if let Err(e) = whole.read_sectors(0, &mut sector0) {
+    if let Err(e) = super::read_sectors(whole, 0, &mut sector0) {
         pr_err!(" {}: unable to read partition table: {}", disk.name, e);
         return;
     }

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::kernel::sync::SpinLock;
+use crate::kernel::time;
 use crate::kernel::wait::WaitQueue;
 
 use super::SECTOR_SIZE;
@@ -152,13 +153,11 @@ impl Completion {
         self.waiters.wake_up_all();
     }
 
-    /// Sleeps until the request ends, and returns it.
-    pub fn wait(&self) -> Request {
-        loop {
-            self.waiters.wait_event(|| self.ended.lock().is_some());
-            if let Some(request) = self.ended.lock().take() {
-                return request;
-            }
-        }
+    /// Sleeps until the request ends and returns it, or until jiffies
+    /// reach `deadline` (`None` then).
+    pub fn wait_until(&self, deadline: u64) -> Option<Request> {
+        self.waiters
+            .wait_event(|| self.ended.lock().is_some() || time::jiffies() >= deadline);
+        self.ended.lock().take()
     }
 }

@@ -28,18 +28,21 @@
 //!   and start the next queued one.
 //!
 //! Errors (ERR or DF in Status, a device that stays busy or never asks for
-//! data) end the request with [`BlockError::Io`] / [`BlockError::Timeout`]
-//! and a Linux-style log line decoding Status and Error.
+//! data, a command with no interrupt for [`COMMAND_TIMEOUT`]) end the
+//! request with [`BlockError::Io`] / [`BlockError::Timeout`] and a
+//! Linux-style log line decoding Status and Error; a timeout also resets
+//! the channel.
 
 use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt::Write;
 
-use crate::arch::x86_64::io::{inb, inw, outb, outw};
+use crate::arch::x86_64::io::{inb, insw, outb, outsw};
 use crate::arch::x86_64::irq::request_irq;
 use crate::block::{self, BlockDriver, BlockError, Gendisk, Op, Request, SECTOR_SIZE};
 use crate::kernel::softirq::{tasklet_schedule, Tasklet};
 use crate::kernel::sync::SpinLock;
+use crate::kernel::time::{self, HZ};
 
 /// Command block register offsets (ATA-6 clause 7, "Register
 /// descriptions"). Reads and writes of one offset may reach different
@@ -116,6 +119,9 @@ const MAX_SECTORS: u32 = 256;
 /// Polls of Alternate Status before a busy device is given up on: about a
 /// second on real hardware, where each ISA read takes about a microsecond.
 const POLL_LIMIT: u32 = 1_000_000;
+/// How long a command may go without finishing before it is abandoned and
+/// the channel reset (Linux's ide `WAIT_CMD`).
+const COMMAND_TIMEOUT: u64 = 10 * HZ;
 
 /// What IDENTIFY DEVICE said about a disk.
 #[derive(Debug, PartialEq, Eq)]
@@ -172,6 +178,8 @@ struct Active {
     drive: usize,
     /// Sectors moved so far.
     moved: u32,
+    /// When the command was sent, in jiffies.
+    started: u64,
 }
 
 /// Why a request failed, kept for the bottom half to log.
@@ -378,21 +386,24 @@ impl Channel {
 
     /// PIO data-in of one sector: 256 words from the Data register.
     fn read_sector_data(&self, buf: &mut [u8]) {
-        for pair in buf.chunks_exact_mut(2) {
-            // SAFETY: the Data port of this channel; DRQ is set, so each
-            // read takes the next word of the device's sector buffer.
-            let word = unsafe { inw(self.base + reg::DATA) };
+        let mut words = [0u16; SECTOR_SIZE / 2];
+        // SAFETY: the Data port of this channel; DRQ is set, so each read
+        // takes the next word of the device's sector buffer.
+        unsafe { insw(self.base + reg::DATA, &mut words) };
+        for (pair, word) in buf.chunks_exact_mut(2).zip(words) {
             pair.copy_from_slice(&word.to_le_bytes());
         }
     }
 
     /// PIO data-out of one sector.
     fn write_sector_data(&self, buf: &[u8]) {
-        for pair in buf.chunks_exact(2) {
-            let word = u16::from_le_bytes([pair[0], pair[1]]);
-            // SAFETY: the Data port of this channel, with DRQ set.
-            unsafe { outw(self.base + reg::DATA, word) };
+        let mut words = [0u16; SECTOR_SIZE / 2];
+        for (word, pair) in words.iter_mut().zip(buf.chunks_exact(2)) {
+            *word = u16::from_le_bytes([pair[0], pair[1]]);
         }
+        // SAFETY: the Data port of this channel, with DRQ set: the device
+        // takes the 256 words as the sector.
+        unsafe { outsw(self.base + reg::DATA, &words) };
     }
 
     // --- Probe ---
@@ -439,7 +450,6 @@ impl Channel {
                     identity.sectors,
                     MAX_SECTORS,
                     self,
-                    drive,
                 )));
                 state.drives[drive] = Some(Drive {
                     disk,
@@ -535,6 +545,7 @@ impl Channel {
                         request,
                         drive,
                         moved: 0,
+                        started: time::jiffies(),
                     });
                 }
                 Err(failure) => {
@@ -721,6 +732,29 @@ impl Channel {
 impl BlockDriver for Channel {
     fn request_fn(&self, _disk: &'static Gendisk) {
         self.start_next();
+    }
+
+    /// Abandons the channel's command if it has run longer than
+    /// [`COMMAND_TIMEOUT`]: the bottom half logs it, resets the channel
+    /// and ends the request with [`BlockError::Timeout`].
+    fn timed_out(&self, _disk: &'static Gendisk) {
+        let mut state = self.state.lock();
+        let overdue = state
+            .active
+            .as_ref()
+            .is_some_and(|a| time::jiffies().saturating_sub(a.started) >= COMMAND_TIMEOUT);
+        if !overdue {
+            return;
+        }
+        let status = self.alt_status();
+        if let Some(active) = state.active.take() {
+            state.finished = Some(Finished {
+                request: active.request,
+                drive: active.drive,
+                outcome: Err(Failure::Timeout { status }),
+            });
+            tasklet_schedule(self.tasklet);
+        }
     }
 }
 

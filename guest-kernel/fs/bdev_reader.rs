@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 
 use ondisk::ext2::{IoError, ReadAt};
 
-use crate::block::{BlockDevice, SECTOR_SIZE};
+use crate::block::{self, BlockDevice, SECTOR_SIZE};
 
 /// Bytes read from the disk at a time (8 sectors: one 4 KiB ext2 block, or
 /// four 1 KiB ones).
@@ -54,10 +54,6 @@ impl BlockDeviceReader {
         }
     }
 
-    pub fn device(&self) -> &'static BlockDevice {
-        self.device
-    }
-
     /// Chunk `index`, from the cache or the disk; it ends up most recently
     /// used (last).
     fn chunk(&mut self, index: u64) -> Result<&Chunk, IoError> {
@@ -89,9 +85,7 @@ impl BlockDeviceReader {
         }
         let len = sectors as usize * SECTOR_SIZE;
         let mut data = vec![0u8; CHUNK_SIZE].into_boxed_slice();
-        self.device
-            .read_sectors(first, &mut data[..len])
-            .map_err(|_| IoError)?;
+        block::read_sectors(self.device, first, &mut data[..len]).map_err(|_| IoError)?;
         Ok(Chunk { index, len, data })
     }
 }

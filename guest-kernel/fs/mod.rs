@@ -12,7 +12,7 @@
 pub mod bdev_reader;
 pub mod root;
 
-pub use root::{mount_root, read_file, FsError};
+pub use root::{mount_root, read_file};
 
 /// The message of the day, shown once the root is mounted.
 const MOTD: &str = "/etc/motd";
@@ -29,13 +29,14 @@ pub fn mount_root_and_show_motd() {
     }
 }
 
-/// Prints `text` line by line as it is (invalid UTF-8 shown as U+FFFD).
+/// Writes `text` to the console as it is, as `cat /etc/motd` would: no
+/// log level or timestamp in front of its lines.
 fn show(text: &[u8]) {
     if text.is_empty() {
         return;
     }
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    for line in text.split(|&b| b == b'\n') {
-        pr_info!("{}", alloc::string::String::from_utf8_lossy(line));
+    crate::drivers::serial::console_write(text);
+    if !text.ends_with(b"\n") {
+        crate::drivers::serial::console_write(b"\n");
     }
 }

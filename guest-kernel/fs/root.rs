@@ -4,8 +4,10 @@
 //! The root device is `root=` from the command line (`root=/dev/hda1`),
 //! else the disk and partition stage 2 loaded the kernel from (the boot
 //! info). It is opened as ext2 through `ondisk::ext2::Volume` over a
-//! [`BlockDeviceReader`], and kept for [`read_file`] until the VFS
-//! arrives.
+//! [`BlockDeviceReader`] to check and log it; [`read_file`] opens its own
+//! `Volume` on the mounted device each time (no lock held across disk
+//! sleeps, no shared cache), until the VFS arrives with a superblock
+//! object and the buffer cache.
 
 use alloc::format;
 use alloc::string::String;
@@ -16,19 +18,17 @@ use core::fmt;
 use ondisk::ext2::{self, Volume};
 
 use crate::block::{self, BlockDevice};
-use crate::kernel::sync::Mutex;
+use crate::kernel::sync::InitOnce;
 
 use super::bdev_reader::BlockDeviceReader;
 
-/// The mounted root.
-pub struct RootFs {
-    pub device: &'static BlockDevice,
-    pub volume: Volume<BlockDeviceReader>,
-}
+/// The device of the root file system, once mounted.
+static ROOT_DEVICE: InitOnce<&'static BlockDevice> = InitOnce::new();
 
-/// The root file system once mounted. A sleeping lock: reading the disk
-/// sleeps until the interrupt handlers have done the work.
-static ROOT: Mutex<Option<RootFs>> = Mutex::new(None);
+/// The block device the root is mounted from.
+pub fn root_device() -> Option<&'static BlockDevice> {
+    ROOT_DEVICE.get().copied()
+}
 
 /// Why the root could not be mounted or a file not read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,9 @@ fn root_device_name() -> Option<String> {
 /// Mounts the root file system read-only, logging the outcome the way
 /// Linux does.
 pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
+    if let Some(device) = root_device() {
+        return Ok(device);
+    }
     let Some(name) = root_device_name() else {
         pr_err!("VFS: no root device: give root=/dev/hdXN");
         return Err(FsError::NoRootDevice);
@@ -113,7 +116,7 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
         "VFS: Mounted root (ext2 filesystem) readonly on device {}.",
         device.name()
     );
-    *ROOT.lock() = Some(RootFs { device, volume });
+    ROOT_DEVICE.init(device);
     Ok(device)
 }
 
@@ -139,9 +142,9 @@ pub const MAX_FILE_READ: u64 = 16 << 20;
 
 /// The whole contents of the regular file at `path` on the root.
 pub fn read_file(path: &str) -> Result<Vec<u8>, FsError> {
-    let mut root = ROOT.lock();
-    let root = root.as_mut().ok_or(FsError::NotMounted)?;
-    let (_ino, inode) = root.volume.lookup(path)?;
+    let device = root_device().ok_or(FsError::NotMounted)?;
+    let mut volume = Volume::open(BlockDeviceReader::new(device))?;
+    let (_ino, inode) = volume.lookup(path)?;
     if !inode.is_file() {
         return Err(FsError::NotARegularFile);
     }
@@ -152,7 +155,7 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, FsError> {
     let mut data = vec![0u8; size];
     let mut done = 0;
     while done < size {
-        let n = root.volume.read(&inode, done as u64, &mut data[done..])?;
+        let n = volume.read(&inode, done as u64, &mut data[done..])?;
         if n == 0 {
             break;
         }
