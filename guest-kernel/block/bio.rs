@@ -14,9 +14,9 @@ use core::ops::Range;
 
 use crate::kernel::time::{self, HZ};
 
+use super::SECTOR_SIZE;
 use super::genhd::BlockDevice;
 use super::request::{BlockError, Completion, Op, Request, RequestStatus};
-use super::SECTOR_SIZE;
 
 /// How often a waiting submitter asks the driver to check for a stuck
 /// command.

@@ -18,7 +18,7 @@ use alloc::vec::Vec;
 use crate::kernel::sync::SpinLock;
 
 use super::elevator::RequestQueue;
-use super::{partitions, SECTOR_SIZE};
+use super::{SECTOR_SIZE, partitions};
 
 /// What the block layer asks of a disk driver.
 pub trait BlockDriver: Sync {

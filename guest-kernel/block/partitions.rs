@@ -13,8 +13,8 @@ use core::fmt::Write;
 
 use ondisk::mbr;
 
-use super::genhd::{self, BlockDevice};
 use super::SECTOR_SIZE;
+use super::genhd::{self, BlockDevice};
 
 /// Where a table entry lands on a disk of a given size.
 #[derive(Debug, PartialEq, Eq)]

@@ -40,7 +40,7 @@ use core::fmt::Write;
 use crate::arch::x86_64::io::{inb, insw, outb, outsw};
 use crate::arch::x86_64::irq::request_irq;
 use crate::block::{self, BlockDriver, BlockError, Gendisk, Op, Request, SECTOR_SIZE};
-use crate::kernel::softirq::{tasklet_schedule, Tasklet};
+use crate::kernel::softirq::{Tasklet, tasklet_schedule};
 use crate::kernel::sync::SpinLock;
 use crate::kernel::time::{self, HZ};
 

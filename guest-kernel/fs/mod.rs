@@ -25,7 +25,7 @@ pub fn mount_root_and_show_motd() {
     }
     match read_file(MOTD) {
         Ok(text) => show(&text),
-        Err(e) => pr_warn!("{}: {}", MOTD, e),
+        Err(e) => pr_warn!("fs: cannot show {}: {}", MOTD, e),
     }
 }
 

@@ -88,7 +88,7 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
         return Ok(device);
     }
     let Some(name) = root_device_name() else {
-        pr_err!("VFS: no root device: give root=/dev/hdXN");
+        pr_err!("VFS: no root device: none booted from, and no root=/dev/hdXN given");
         return Err(FsError::NoRootDevice);
     };
     let Some(device) = block::lookup(&name) else {
@@ -120,19 +120,16 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
     Ok(device)
 }
 
-/// Linux's hint after a bad `root=`: what could have been meant.
+/// Linux's hint after a bad `root=`: what could have been meant, sizes in
+/// KiB, partitions' names indented under their disk's.
 fn list_devices() {
     pr_err!("Please append a correct \"root=\" boot option; here are the available partitions:");
     for device in block::devices() {
         pr_err!(
-            "{} {:>10} {}",
-            device.name(),
+            "{:>10} {}{}",
             device.size_bytes() / 1024,
-            if device.partno() == 0 {
-                " (driver: whole disk)"
-            } else {
-                ""
-            }
+            if device.partno() == 0 { "" } else { "  " },
+            device.name()
         );
     }
 }
