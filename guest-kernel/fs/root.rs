@@ -66,19 +66,18 @@ impl From<ext2::Error> for FsError {
     }
 }
 
-/// The root device's name: `root=`, else the boot disk's partition
-/// (`/dev/hda1` for ATA channel 0, master, partition 1).
-fn root_device_name() -> Option<String> {
-    if let Some(root) = crate::init::cmdline::param("root") {
-        return Some(String::from(root));
-    }
+/// The boot disk's root partition from the boot info, as a device name
+/// (`/dev/hda1` for ATA channel 0, master, partition 1), with the first
+/// sector stage 2 found it at.
+fn boot_partition() -> Option<(String, u64)> {
     let info = crate::init::boot_info();
     let disk = info.boot_disk;
     if !info.is_valid() || disk.partition == 0 || disk.ata_channel > 1 || disk.ata_drive > 1 {
         return None;
     }
     let letter = (b'a' + disk.ata_channel * 2 + disk.ata_drive) as char;
-    Some(format!("/dev/hd{}{}", letter, disk.partition))
+    let name = format!("/dev/hd{}{}", letter, disk.partition);
+    Some((name, disk.partition_lba))
 }
 
 /// Mounts the root file system read-only, logging the outcome the way
@@ -87,15 +86,29 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
     if let Some(device) = root_device() {
         return Ok(device);
     }
-    let Some(name) = root_device_name() else {
-        pr_err!("VFS: no root device: none booted from, and no root=/dev/hdXN given");
-        return Err(FsError::NoRootDevice);
+    let (name, boot_lba) = match crate::init::cmdline::param("root") {
+        Some(root) => (String::from(root), None),
+        None => {
+            let Some((name, lba)) = boot_partition() else {
+                pr_err!("VFS: no root device: none booted from, and no root=/dev/hdXN given");
+                return Err(FsError::NoRootDevice);
+            };
+            (name, Some(lba))
+        }
     };
     let Some(device) = block::lookup(&name) else {
         pr_err!("VFS: Cannot open root device \"{}\"", name);
         list_devices();
         return Err(FsError::NoSuchDevice(name));
     };
+    if let Some(lba) = boot_lba.filter(|&lba| lba != device.start_sector()) {
+        pr_warn!(
+            "VFS: {} starts at sector {}, but the boot loader read the kernel from sector {}",
+            device.name(),
+            device.start_sector(),
+            lba
+        );
+    }
     let volume = match Volume::open(BlockDeviceReader::new(device)) {
         Ok(volume) => volume,
         Err(e) => {
