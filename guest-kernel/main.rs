@@ -24,9 +24,9 @@ mod drivers;
 mod fs;
 /// The boot sequence and the kernel command line.
 mod init;
-/// Freestanding helpers the compiler needs: memcpy and friends.
-// No library target exists, so `lib` is free for Linux's name.
-#[allow(special_module_name)]
-mod lib;
+/// Freestanding helpers the compiler needs: memcpy and friends (`lib/`;
+/// the module is `klib` because rustc reserves the name `lib`).
+#[path = "lib/mod.rs"]
+mod klib;
 /// Memory: the E820 map, the page allocator, page tables, the heap.
 mod mm;

@@ -1,6 +1,7 @@
 //! The terminal line discipline (Linux's `drivers/tty/n_tty.c`, canonical
 //! mode): echoes what the console receives, handles backspace, and
-//! collects input into lines for a future reader.
+//! collects input into lines for a future reader. Until one exists, a
+//! complete line goes to the console commands (`kernel/monitor.rs`).
 
 use crate::kernel::sync::SpinLock;
 use crate::kernel::wait::WaitQueue;
@@ -31,10 +32,16 @@ pub fn receive(bytes: &[u8]) {
             b'\r' | b'\n' => {
                 console_write(b"\n");
                 let mut line = LINE.lock();
+                let mut text = [0u8; LINE_MAX];
+                let n = line.len;
+                text[..n].copy_from_slice(&line.buf[..n]);
                 line.len = 0;
                 line.lines += 1;
                 drop(line);
                 READ_WAIT.wake_up_all();
+                if let Ok(cmd) = core::str::from_utf8(&text[..n]) {
+                    crate::kernel::monitor::run(cmd);
+                }
             }
             0x08 | 0x7f => {
                 let mut line = LINE.lock();

@@ -6,15 +6,16 @@
 //! - `loglevel=N`: console shows messages of level < N (default 7);
 //! - `panic=exit`: after an oops or panic, write 1 to port 0xF4 (exit
 //!   status 3 in the emulator and under QEMU's isa-debug-exit);
-//! - `crash=pagefault|divide|panic`: a deliberate kernel fault after boot,
-//!   to see the oops report;
+//! - `crash=pagefault|divide|panic|wp|nx`: a deliberate kernel fault once
+//!   memory management is up, to see the oops report (`wp`: a write to
+//!   kernel text, `nx`: a jump into kernel data; both show W^X at work);
 //! - `root=`, `console=`: read by the block layer / console (accepted).
 
-use super::boot_info;
-
 /// The whole command line.
+/// Empty until `kernel_main` has copied the boot information, so the
+/// panic path can ask for `panic=` at any time.
 pub fn cmdline() -> &'static str {
-    boot_info().cmdline()
+    super::BOOT_INFO.get().map_or("", |info| info.cmdline())
 }
 
 /// The value of parameter `name`: `Some("")` for a bare flag, `None` if

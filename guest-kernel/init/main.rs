@@ -52,17 +52,23 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     crash_if_asked();
 
     softirq::softirq_init();
-    softirq::open_softirq(softirq::TIMER_SOFTIRQ, timer_softirq);
+    softirq::open_softirq(softirq::TIMER_SOFTIRQ, time::run_timer_softirq);
     i8259::init();
     pr_info!("i8259: PIC remapped to vectors 0x20 (IRQ 0-7) and 0x28 (IRQ 8-15)");
     i8253::init_tick();
     irq::request_irq(0, "timer", i8253::timer_interrupt);
     serial::init_irq();
     cpu::local_irq_enable();
+    let t0 = time::uptime_ns();
+    time::msleep(20);
     pr_info!(
-        "clocksource: PIT at HZ={}, serial console ttyS0 on IRQ 4 (interrupt-driven)",
-        time::HZ
+        "clocksource: PIT at HZ={}: msleep(20) took {} us, {} jiffies so far",
+        time::HZ,
+        (time::uptime_ns() - t0) / 1000,
+        time::jiffies()
     );
+    crate::kernel::task::fpu_selftest();
+    pr_info!("serial: ttyS0 at I/O 0x3f8 (irq = 4) is a 16550A, interrupt-driven");
 
     block::init();
     fs::mount_root_and_show_motd();
@@ -93,13 +99,31 @@ fn crash_if_asked() {
             };
         }
         Some("panic") => panic!("crash=panic requested on the command line"),
-        Some(other) => pr_warn!("crash={}: unknown (pagefault, divide, panic)", other),
+        Some("wp") => {
+            let text = crash_if_asked as *const u8 as *mut u8;
+            pr_notice!("crash=wp: writing to kernel text at {:p}", text);
+            // SAFETY: deliberately unsound: text is read-only (CR0.WP), so
+            // the write faults and the oops path stops the kernel.
+            unsafe { text.write_volatile(0xcc) };
+        }
+        Some("nx") => {
+            let data = &raw const CRASH_NX_TARGET;
+            pr_notice!("crash=nx: calling into kernel data at {:p}", data);
+            // SAFETY: deliberately unsound: data pages are no-execute, so
+            // the fetch faults and the oops path stops the kernel.
+            let f: extern "C" fn() = unsafe { core::mem::transmute(data) };
+            f();
+        }
+        Some(other) => pr_warn!(
+            "crash={}: unknown (pagefault, divide, panic, wp, nx)",
+            other
+        ),
         None => {}
     }
 }
 
-/// The timer softirq: where timer lists will run. Counting is enough now.
-fn timer_softirq() {}
+/// A `ret` instruction in writable data, for `crash=nx`.
+static mut CRASH_NX_TARGET: [u8; 1] = [0xc3];
 
 /// The idle loop: run bottom halves, halt until the next interrupt.
 pub fn idle() -> ! {

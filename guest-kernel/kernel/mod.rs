@@ -3,6 +3,8 @@
 /// printk: the kernel log, its levels, timestamps and ring buffer.
 #[macro_use]
 pub mod printk;
+/// Console commands that show kernel state until a shell exists.
+pub mod monitor;
 /// Panics and the final halt (or exit, with `panic=exit`).
 pub mod panic;
 /// Bottom halves: softirqs and tasklets, and the hard-IRQ nesting count.

@@ -18,8 +18,7 @@ use crate::kernel::sync::SpinLock;
 use crate::kernel::time;
 
 pub const KERN_EMERG: u8 = 0;
-pub const KERN_ALERT: u8 = 1;
-pub const KERN_CRIT: u8 = 2;
+// 1 (alert) and 2 (critical) exist in Linux; nothing here needs them.
 pub const KERN_ERR: u8 = 3;
 pub const KERN_WARNING: u8 = 4;
 pub const KERN_NOTICE: u8 = 5;
@@ -44,10 +43,6 @@ macro_rules! printk {
 }
 #[macro_export]
 macro_rules! pr_emerg { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::KERN_EMERG, $($arg)*) }; }
-#[macro_export]
-macro_rules! pr_alert { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::KERN_ALERT, $($arg)*) }; }
-#[macro_export]
-macro_rules! pr_crit { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::KERN_CRIT, $($arg)*) }; }
 #[macro_export]
 macro_rules! pr_err { ($($arg:tt)*) => { $crate::printk!($crate::kernel::printk::KERN_ERR, $($arg)*) }; }
 #[macro_export]

@@ -21,9 +21,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering
 use crate::arch::x86_64::cpu;
 use crate::kernel::sync::SpinLock;
 
-pub const HI_SOFTIRQ: usize = 0;
 pub const TIMER_SOFTIRQ: usize = 1;
-pub const BLOCK_SOFTIRQ: usize = 4;
 pub const TASKLET_SOFTIRQ: usize = 6;
 pub const NR_SOFTIRQS: usize = 10;
 
@@ -37,7 +35,11 @@ pub const SOFTIRQ_NAMES: [&str; NR_SOFTIRQS] = [
 const MAX_SOFTIRQ_RESTART: usize = 10;
 
 static PENDING: AtomicU32 = AtomicU32::new(0);
-static HANDLERS: SpinLock<[Option<fn()>; NR_SOFTIRQS]> = SpinLock::new([None; NR_SOFTIRQS]);
+/// A softirq's handler (Linux's `softirq_action`).
+pub type SoftirqAction = fn();
+
+static HANDLERS: SpinLock<[Option<SoftirqAction>; NR_SOFTIRQS]> =
+    SpinLock::new([None; NR_SOFTIRQS]);
 static COUNTS: [AtomicUsize; NR_SOFTIRQS] = [const { AtomicUsize::new(0) }; NR_SOFTIRQS];
 /// Hard-interrupt nesting depth (Linux's HARDIRQ part of preempt_count).
 static HARDIRQ_COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -45,7 +47,7 @@ static HARDIRQ_COUNT: AtomicUsize = AtomicUsize::new(0);
 static IN_SOFTIRQ: AtomicBool = AtomicBool::new(false);
 
 /// Registers the handler for softirq `nr` (Linux's `open_softirq`).
-pub fn open_softirq(nr: usize, action: fn()) {
+pub fn open_softirq(nr: usize, action: SoftirqAction) {
     HANDLERS.lock()[nr] = Some(action);
 }
 
@@ -99,9 +101,9 @@ pub fn do_softirq() {
             break;
         }
         cpu::local_irq_enable();
-        for nr in 0..NR_SOFTIRQS {
+        for (nr, count) in COUNTS.iter().enumerate() {
             if pending & (1 << nr) != 0 {
-                COUNTS[nr].fetch_add(1, Ordering::Relaxed);
+                count.fetch_add(1, Ordering::Relaxed);
                 let action = HANDLERS.lock()[nr];
                 if let Some(action) = action {
                     action();
@@ -180,5 +182,4 @@ fn tasklet_action() {
 /// Registers the tasklet softirq.
 pub fn softirq_init() {
     open_softirq(TASKLET_SOFTIRQ, tasklet_action);
-    open_softirq(HI_SOFTIRQ, tasklet_action);
 }

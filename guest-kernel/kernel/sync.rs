@@ -57,11 +57,6 @@ impl<T> SpinLock<T> {
         }
     }
 
-    /// Whether someone holds the lock.
-    pub fn is_locked(&self) -> bool {
-        self.locked.load(Ordering::Relaxed)
-    }
-
     /// The data without the lock: only for the oops path, which must print
     /// even if the code that faulted held the lock.
     ///

@@ -9,6 +9,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::x86_64::cpu;
+use crate::kernel::wait::WaitQueue;
 
 /// Timer interrupts per second.
 pub const HZ: u64 = 100;
@@ -16,6 +17,8 @@ pub const HZ: u64 = 100;
 static JIFFIES: AtomicU64 = AtomicU64::new(0);
 static BOOT_TSC: AtomicU64 = AtomicU64::new(0);
 static TSC_KHZ: AtomicU64 = AtomicU64::new(0);
+/// Tasks sleeping until some jiffy.
+static TIMER_WAIT: WaitQueue = WaitQueue::new();
 
 /// Timer ticks since the PIT started.
 pub fn jiffies() -> u64 {
@@ -50,4 +53,18 @@ pub fn uptime_ns() -> u64 {
     }
     let cycles = cpu::rdtsc().wrapping_sub(BOOT_TSC.load(Ordering::Relaxed));
     (u128::from(cycles) * 1_000_000 / u128::from(khz)) as u64
+}
+
+/// The timer softirq, the tick's bottom half: wakes sleepers (Linux also
+/// runs the expired timer lists here).
+pub fn run_timer_softirq() {
+    TIMER_WAIT.wake_up_all();
+}
+
+/// Sleeps for at least `ms` milliseconds, as Linux's `msleep`: whole ticks,
+/// plus one so a partial first tick does not count. Task context with
+/// interrupts enabled.
+pub fn msleep(ms: u64) {
+    let target = jiffies() + ms.div_ceil(1000 / HZ) + 1;
+    TIMER_WAIT.wait_event(|| jiffies() >= target);
 }

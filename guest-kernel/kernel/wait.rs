@@ -49,11 +49,6 @@ impl WaitQueue {
     pub fn wake_up_all(&self) {
         self.wakeups.fetch_add(1, Ordering::Relaxed);
     }
-
-    /// How many times the queue was woken.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups.load(Ordering::Relaxed)
-    }
 }
 
 impl Default for WaitQueue {

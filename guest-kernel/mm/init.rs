@@ -21,7 +21,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use ondisk::bootinfo::KERNEL_VIRT_BASE;
 
-use super::{PAGE_OFFSET, PAGE_SIZE, PhysAddr, e820, virt_to_phys};
+use super::{PAGE_OFFSET, PAGE_SIZE, e820, virt_to_phys};
 use crate::arch::x86_64::cpu::{self, EFER_NXE, MSR_EFER, cr0, cr4};
 use crate::arch::x86_64::pgtable::{HUGE_PAGE_SIZE, PageTable, flags, index};
 use crate::arch::x86_64::tss;
@@ -39,8 +39,6 @@ unsafe impl Sync for Pool {}
 
 static POOL: Pool = Pool(UnsafeCell::new([const { PageTable::new() }; POOL_PAGES]));
 static POOL_USED: AtomicUsize = AtomicUsize::new(0);
-/// The kernel's PML4, physical.
-static KERNEL_PML4: AtomicU64 = AtomicU64::new(0);
 /// One past the highest byte the direct map covers.
 static DIRECT_MAP_END: AtomicU64 = AtomicU64::new(0);
 
@@ -137,15 +135,24 @@ fn map_huge(pml4: &mut PageTable, va: u64, pa: u64, leaf: u64) {
     pd.entries[index(va, 2)] = pa | leaf | flags::HUGE;
 }
 
+/// The optional entry bits this CPU supports.
+struct PageBits {
+    /// [`flags::NX`] if the CPU has it: without it the bit is reserved and
+    /// W^X is reduced to "text is read-only".
+    nx: u64,
+    /// [`flags::GLOBAL`] if the CPU has PGE.
+    global: u64,
+}
+
 /// The leaf flags for kernel-image page `va` (W^X by section).
-fn image_flags(layout: &KernelLayout, va: u64) -> u64 {
-    let base = flags::PRESENT | flags::GLOBAL;
+fn image_flags(layout: &KernelLayout, bits: &PageBits, va: u64) -> u64 {
+    let base = flags::PRESENT | bits.global;
     if (layout.text.0..layout.text.1).contains(&va) {
         base
     } else if (layout.rodata.0..layout.rodata.1).contains(&va) {
-        base | flags::NX
+        base | bits.nx
     } else {
-        base | flags::WRITE | flags::NX
+        base | flags::WRITE | bits.nx
     }
 }
 
@@ -153,6 +160,13 @@ fn image_flags(layout: &KernelLayout, va: u64) -> u64 {
 pub fn paging_init() {
     let layout = kernel_layout();
     let (kstart, kend) = kernel_phys_range();
+    let bits = PageBits {
+        nx: if cpu::has_nx() { flags::NX } else { 0 },
+        global: if cpu::has_pge() { flags::GLOBAL } else { 0 },
+    };
+    if bits.nx == 0 {
+        pr_warn!("paging: CPU lacks NX; kernel data stays executable");
+    }
     let pml4_pa = alloc_table();
     let pml4 = table_at(pml4_pa);
 
@@ -161,7 +175,12 @@ pub fn paging_init() {
     let mut va = layout.text.0;
     while va < image_end {
         if !tss::guard_pages().any(|g| g == va) {
-            map_page(pml4, va, virt_to_phys(va).0, image_flags(&layout, va));
+            map_page(
+                pml4,
+                va,
+                virt_to_phys(va).0,
+                image_flags(&layout, &bits, va),
+            );
         }
         va += PAGE_SIZE;
     }
@@ -175,7 +194,7 @@ pub fn paging_init() {
             DIRECT_MAP_MAX >> 30
         );
     }
-    let rw = flags::PRESENT | flags::WRITE | flags::NX | flags::GLOBAL;
+    let rw = flags::PRESENT | flags::WRITE | bits.nx | bits.global;
     let mut pa = 0;
     while pa < dm_end {
         let block = pa..pa + HUGE_PAGE_SIZE;
@@ -183,7 +202,7 @@ pub fn paging_init() {
             // Split: the image's alias follows the image's rights, minus X.
             for page in (block.start..block.end).step_by(PAGE_SIZE as usize) {
                 let f = if (kstart..kend).contains(&page) {
-                    image_flags(&layout, KERNEL_VIRT_BASE + page) | flags::NX
+                    image_flags(&layout, &bits, KERNEL_VIRT_BASE + page) | bits.nx
                 } else {
                     rw
                 };
@@ -195,7 +214,6 @@ pub fn paging_init() {
         pa += HUGE_PAGE_SIZE;
     }
     DIRECT_MAP_END.store(dm_end, Ordering::Relaxed);
-    KERNEL_PML4.store(pml4_pa, Ordering::Relaxed);
 
     // SAFETY: the new tables map everything the kernel touches from here
     // on (its image, stacks, .bss, the direct map); the old identity map is
@@ -203,11 +221,15 @@ pub fn paging_init() {
     // the CR3 write also flushes stage 2's global entries (SDM Vol. 3A
     // §4.10.4.1).
     unsafe {
-        cpu::wrmsr(MSR_EFER, cpu::rdmsr(MSR_EFER) | EFER_NXE);
+        if bits.nx != 0 {
+            cpu::wrmsr(MSR_EFER, cpu::rdmsr(MSR_EFER) | EFER_NXE);
+        }
         let cr4v = cpu::read_cr4();
         cpu::write_cr4(cr4v & !cr4::PGE);
         cpu::write_cr3(pml4_pa);
-        cpu::write_cr4(cr4v | cr4::PGE);
+        if bits.global != 0 {
+            cpu::write_cr4(cr4v | cr4::PGE);
+        }
         cpu::write_cr0(cpu::read_cr0() | cr0::WP);
     }
     pr_info!(
@@ -219,9 +241,4 @@ pub fn paging_init() {
         layout.text.1,
         POOL_USED.load(Ordering::Relaxed)
     );
-}
-
-/// The kernel's PML4 (for future address spaces to copy the upper half).
-pub fn kernel_pml4() -> PhysAddr {
-    PhysAddr(KERNEL_PML4.load(Ordering::Relaxed))
 }

@@ -171,6 +171,7 @@ pub fn init() {
                         .min()
                         .unwrap_or(end)
                         .min(end);
+                    pr_debug!("page_alloc: free [mem {:#018x}-{:#018x}]", cursor, stop - 1);
                     zone.free_range(cursor / PAGE_SIZE, stop / PAGE_SIZE);
                     cursor = stop;
                 }
@@ -209,14 +210,6 @@ pub fn free_pages(addr: PhysAddr, order: usize) {
     let mut zone = ZONE.lock();
     let zone = zone.as_mut().expect("free_pages before page_alloc::init");
     zone.free(addr.pfn(), order);
-}
-
-/// One zeroed page.
-pub fn get_zeroed_page() -> Option<PhysAddr> {
-    let pa = alloc_pages(0)?;
-    // SAFETY: the page is ours and mapped by the direct map.
-    unsafe { ptr::write_bytes(pa.to_virt(), 0, PAGE_SIZE as usize) };
-    Some(pa)
 }
 
 /// Free pages now.

@@ -27,11 +27,21 @@ pub const MSR_EFER: u32 = 0xC000_0080;
 /// EFER.NXE: the XD bit in page-table entries is honoured.
 pub const EFER_NXE: u64 = 1 << 11;
 
+/// Whether the CPU honours the XD (NX) page bit: CPUID.80000001H:EDX[20].
+pub fn has_nx() -> bool {
+    cpuid(0x8000_0000).0 >= 0x8000_0001 && cpuid(0x8000_0001).3 & (1 << 20) != 0
+}
+
+/// Whether the CPU has global pages: CPUID.01H:EDX[13].
+pub fn has_pge() -> bool {
+    cpuid(1).3 & (1 << 13) != 0
+}
+
 /// RFLAGS.IF.
 pub const RFLAGS_IF: u64 = 1 << 9;
 
 macro_rules! control_register {
-    ($read:ident, $write:ident, $reg:literal) => {
+    ($read:ident, $reg:literal) => {
         #[doc = concat!("Reads ", $reg, ".")]
         #[inline]
         pub fn $read() -> u64 {
@@ -40,6 +50,9 @@ macro_rules! control_register {
             unsafe { asm!(concat!("mov {}, ", $reg), out(reg) v, options(nomem, nostack, preserves_flags)) };
             v
         }
+    };
+    ($read:ident, $write:ident, $reg:literal) => {
+        control_register!($read, $reg);
 
         #[doc = concat!("Writes ", $reg, ".")]
         ///
@@ -54,7 +67,7 @@ macro_rules! control_register {
 }
 
 control_register!(read_cr0, write_cr0, "cr0");
-control_register!(read_cr2, write_cr2, "cr2");
+control_register!(read_cr2, "cr2");
 control_register!(read_cr3, write_cr3, "cr3");
 control_register!(read_cr4, write_cr4, "cr4");
 
@@ -163,11 +176,4 @@ pub fn halt_forever() -> ! {
         // SAFETY: nothing runs after this; NMIs return to the loop.
         unsafe { asm!("cli", "hlt", options(nomem, nostack)) };
     }
-}
-
-/// Invalidates the TLB entry for `addr` (SDM Vol. 2A, INVLPG).
-#[inline]
-pub fn invlpg(addr: u64) {
-    // SAFETY: dropping a TLB entry only costs a later page walk.
-    unsafe { asm!("invlpg [{}]", in(reg) addr, options(nostack, preserves_flags)) };
 }

@@ -44,13 +44,6 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-impl TrapFrame {
-    /// Whether the trap came from user mode (CPL 3).
-    pub fn from_user(&self) -> bool {
-        self.cs & 3 == 3
-    }
-}
-
 unsafe extern "C" {
     /// The first of the 256 entry stubs, [`STUB_SIZE`] bytes apart.
     pub safe static vector_stubs: [u8; 0];

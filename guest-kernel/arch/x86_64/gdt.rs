@@ -8,12 +8,8 @@ use core::cell::UnsafeCell;
 
 use super::tss;
 
-pub const KERNEL32_CS: u16 = 0x08;
 pub const KERNEL_CS: u16 = 0x10;
 pub const KERNEL_DS: u16 = 0x18;
-pub const USER32_CS: u16 = 0x23;
-pub const USER_DS: u16 = 0x2b;
-pub const USER_CS: u16 = 0x33;
 pub const TSS_SEL: u16 = 0x40;
 
 struct Gdt(UnsafeCell<[u64; 10]>);

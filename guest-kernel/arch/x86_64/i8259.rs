@@ -57,7 +57,7 @@ pub fn init() {
         outb(SLAVE_DATA, ICW4_8086);
         io_delay();
     }
-    *mask = 0xffff & !(1 << CASCADE_IRQ);
+    *mask = !(1 << CASCADE_IRQ);
     write_mask(*mask);
 }
 

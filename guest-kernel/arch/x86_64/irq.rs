@@ -65,11 +65,6 @@ pub fn for_each_irq(mut f: impl FnMut(u8, u64, &'static str)) {
     }
 }
 
-/// How many times IRQ `irq` has fired.
-pub fn irq_count(irq: u8) -> u64 {
-    COUNTS[irq as usize].load(Ordering::Relaxed)
-}
-
 /// Spurious IRQ 7 / 15 seen (Linux's ERR count).
 pub fn spurious_count() -> u64 {
     SPURIOUS.load(Ordering::Relaxed)

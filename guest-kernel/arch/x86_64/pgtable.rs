@@ -5,9 +5,6 @@
 pub mod flags {
     pub const PRESENT: u64 = 1 << 0;
     pub const WRITE: u64 = 1 << 1;
-    pub const USER: u64 = 1 << 2;
-    pub const ACCESSED: u64 = 1 << 5;
-    pub const DIRTY: u64 = 1 << 6;
     /// In a PDE: maps a 2 MiB page.
     pub const HUGE: u64 = 1 << 7;
     pub const GLOBAL: u64 = 1 << 8;
@@ -17,7 +14,6 @@ pub mod flags {
 
 /// Bits 51:12 of an entry: the next table or the page.
 pub const ADDR_MASK: u64 = 0x000F_FFFF_FFFF_F000;
-pub const PAGE_SIZE: u64 = 4096;
 pub const HUGE_PAGE_SIZE: u64 = 2 << 20;
 pub const ENTRIES: usize = 512;
 

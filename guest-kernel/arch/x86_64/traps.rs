@@ -130,19 +130,22 @@ fn report_page_fault(addr: u64, code: u64) {
     } else {
         "supervisor"
     };
-    let what = if code & pf::INSTR != 0 {
+    let what = if code & pf::WRITE != 0 {
+        "write access"
+    } else if code & pf::INSTR != 0 {
         "instruction fetch"
-    } else if code & pf::WRITE != 0 {
-        "write"
     } else {
-        "read"
+        "read access"
     };
     let mode = if code & pf::USER != 0 {
         "user"
     } else {
         "kernel"
     };
-    pr_emerg!("#PF: {} {} access in {} mode", who, what, mode);
+    if code & (pf::INSTR | pf::PRESENT) == pf::INSTR | pf::PRESENT {
+        pr_emerg!("kernel tried to execute NX-protected page - exploit attempt?");
+    }
+    pr_emerg!("#PF: {} {} in {} mode", who, what, mode);
     let why = if code & pf::RSVD != 0 {
         "reserved bit violation"
     } else if code & pf::PRESENT != 0 {
@@ -223,7 +226,7 @@ fn show_trace(f: &TrapFrame) {
     pr_emerg!(" [<{:016x}>] (fault)", f.rip);
     let mut rbp = f.rbp;
     for _ in 0..16 {
-        if rbp % 8 != 0
+        if !rbp.is_multiple_of(8)
             || !super::tss::on_kernel_stack(rbp)
             || !super::tss::on_kernel_stack(rbp + 8)
         {
