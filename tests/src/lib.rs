@@ -5,6 +5,8 @@
 pub mod bootdisk;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
+/// Booting the real boot chain (or a kernel directly) and reading the console.
+pub mod guestboot;
 /// Golden-file runner for instruction tests.
 pub mod golden;
 /// Running code snippets natively on the host CPU.

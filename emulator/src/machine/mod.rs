@@ -23,6 +23,7 @@
 //! (one thread: the CPU and devices never run at the same time).
 
 pub mod clock;
+pub mod direct_boot;
 pub mod ports;
 
 use crate::bus::{all_ones, AccessSize, Bus, Control};

@@ -8,6 +8,7 @@ use emulator::bus::NullBus;
 use emulator::cpu::{Cpu, Stop};
 use emulator::devices::disk::DiskMode;
 use emulator::machine::clock::ClockMode;
+use emulator::machine::direct_boot;
 use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
 use emulator::memory::{PhysMemory, ROM_SIZE, ROM_SIZE_LARGE};
 use std::io::Write;
@@ -113,6 +114,15 @@ struct RunArgs {
     /// Stop after this many seconds of host time.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
+    /// Boot this kernel ELF directly, skipping the firmware and the boot
+    /// loader (as QEMU's -kernel does): the CPU starts in long mode at its
+    /// entry point with the boot-info hand-off stage 2 would give it.
+    /// Disks still attach.
+    #[arg(long, value_name = "ELF")]
+    kernel: Option<PathBuf>,
+    /// The kernel command line for --kernel.
+    #[arg(long, value_name = "CMDLINE", requires = "kernel", default_value = "")]
+    append: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -276,6 +286,16 @@ fn run(args: RunArgs) -> u8 {
         Ok(m) => m,
         Err(e) => return host_error(e),
     };
+
+    if let Some(path) = &args.kernel {
+        let elf = match std::fs::read(path) {
+            Ok(elf) => elf,
+            Err(e) => return host_error(format!("{}: {e}", path.display())),
+        };
+        if let Err(e) = direct_boot::boot_kernel(&mut machine.cpu, &elf, &args.append) {
+            return host_error(format!("{}: {e}", path.display()));
+        }
+    }
 
     let writer = match spawn_output(args.serial, com1_rx) {
         Ok(w) => w,
