@@ -191,13 +191,17 @@ enum Failure {
     Timeout { status: u8 },
     /// Status said neither error nor data when data was due.
     NoData { status: u8 },
+    /// The sectors lie past LBA28 on a disk without LBA48.
+    Unaddressable,
 }
 
 impl Failure {
     fn block_error(self) -> BlockError {
         match self {
             Failure::Timeout { .. } => BlockError::Timeout,
-            Failure::Device { .. } | Failure::NoData { .. } => BlockError::Io,
+            Failure::Device { .. } | Failure::NoData { .. } | Failure::Unaddressable => {
+                BlockError::Io
+            }
         }
     }
 }
@@ -218,8 +222,6 @@ struct ChannelState {
     finished: Option<Finished>,
     /// The drive that got the last request; the other goes first next.
     last_drive: usize,
-    /// Interrupts with no request in flight.
-    spurious: u64,
 }
 
 /// One IDE channel: two devices behind one set of registers.
@@ -303,7 +305,6 @@ impl Channel {
                 active: None,
                 finished: None,
                 last_drive: 1,
-                spurious: 0,
             }),
         }
     }
@@ -574,7 +575,7 @@ impl Channel {
         if ext && !lba48 {
             // The disk's capacity came from LBA28, so the block layer's
             // bounds check keeps requests below; never reached.
-            return Err(Failure::NoData { status: 0 });
+            return Err(Failure::Unaddressable);
         }
         let command = if ext {
             // 48-bit: each register takes its high-order byte first (the
@@ -624,7 +625,11 @@ impl Channel {
         // even for an interrupt nobody expects, or the line stays high.
         let status = self.read(reg::STATUS);
         let Some(active) = state.active.as_mut() else {
-            state.spurious += 1;
+            pr_debug!(
+                "{}: unexpected interrupt, status={:#04x}",
+                self.name,
+                status
+            );
             return;
         };
         if status & status::BSY != 0 {
@@ -802,6 +807,7 @@ impl core::fmt::Display for FailureReport {
                 f.write_str("no data request, ")?;
                 status
             }
+            Failure::Unaddressable => return f.write_str("beyond LBA28 without LBA48"),
         };
         f.write_str("status=")?;
         bits(f, status, &STATUS_BITS)?;
