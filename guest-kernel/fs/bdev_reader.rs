@@ -39,9 +39,6 @@ pub struct BlockDeviceReader {
     device: &'static BlockDevice,
     /// Most recently used last.
     chunks: Vec<Chunk>,
-    /// Chunk reads that went to the disk, and those served from memory.
-    pub misses: u64,
-    pub hits: u64,
 }
 
 impl BlockDeviceReader {
@@ -49,8 +46,6 @@ impl BlockDeviceReader {
         BlockDeviceReader {
             device,
             chunks: Vec::with_capacity(CACHED_CHUNKS),
-            misses: 0,
-            hits: 0,
         }
     }
 
@@ -58,11 +53,9 @@ impl BlockDeviceReader {
     /// used (last).
     fn chunk(&mut self, index: u64) -> Result<&Chunk, IoError> {
         if let Some(at) = self.chunks.iter().position(|c| c.index == index) {
-            self.hits += 1;
             let chunk = self.chunks.remove(at);
             self.chunks.push(chunk);
         } else {
-            self.misses += 1;
             let chunk = self.read_chunk(index)?;
             if self.chunks.len() == CACHED_CHUNKS {
                 self.chunks.remove(0);
