@@ -1,26 +1,24 @@
-//! `mkimage`: builds a disk image from a recipe, or checks one.
+//! `emu mkimage`: builds a disk image from a recipe (the library is
+//! `disk-images`), or checks one.
 //!
 //! ```text
-//! mkimage --recipe disk-images/recipes/default.toml --out disk.img \
+//! emu mkimage --recipe disk-images/recipes/default.toml --out disk.img \
 //!         --input mbr=mbr.bin --input stage2=stage2.bin --input kernel=kernel.elf \
 //!         [--cmdline "console=ttyS0"]
-//! mkimage check disk.img
+//! emu mkimage check disk.img
 //! ```
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use disk_images::{build_image, check_image, Error, Recipe};
+use clap::Subcommand;
+use disk_images::{build_image, check_image, Recipe};
 
-#[derive(Parser)]
-#[command(
-    name = "mkimage",
-    about = "Build or check a boot disk image (MBR, stage 2, ext2 root, swap)"
-)]
+/// Arguments of `emu mkimage`.
+#[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-struct Cli {
+pub struct MkimageArgs {
     #[command(subcommand)]
     command: Option<Command>,
     /// The recipe (TOML) to build from.
@@ -57,22 +55,21 @@ fn parse_input(text: &str) -> Result<(String, PathBuf), String> {
     Ok((name.to_string(), PathBuf::from(path)))
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn build_or_check(cli: MkimageArgs) -> Result<(), String> {
     if let Some(Command::Check { image }) = cli.command {
-        let report = check_image(&image)?;
+        let report = check_image(&image).map_err(|e| e.to_string())?;
         println!("{}: {report}", image.display());
         return Ok(());
     }
     let (Some(recipe_path), Some(out)) = (cli.recipe, cli.out) else {
-        eprintln!("mkimage: give --recipe FILE --out IMG, or `check IMG` (see --help)");
-        std::process::exit(2);
+        return Err("give --recipe FILE --out IMG, or `check IMG` (see --help)".into());
     };
-    let mut recipe = Recipe::load(&recipe_path)?;
+    let mut recipe = Recipe::load(&recipe_path).map_err(|e| e.to_string())?;
     if let Some(cmdline) = &cli.cmdline {
         recipe.set_cmdline(cmdline);
     }
     let inputs: HashMap<String, PathBuf> = cli.inputs.into_iter().collect();
-    let report = build_image(&recipe, &inputs, &out)?;
+    let report = build_image(&recipe, &inputs, &out).map_err(|e| e.to_string())?;
     let fs = &report.fs;
     println!(
         "{}: {} bytes; root ext2 {} blocks of {} ({} free), {} inodes ({} free); \
@@ -93,12 +90,13 @@ fn run(cli: Cli) -> Result<(), Error> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    match run(Cli::parse()) {
+/// Runs `emu mkimage`; the exit status is 0, or 2 with a message.
+pub fn mkimage(args: MkimageArgs) -> ExitCode {
+    match build_or_check(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mkimage: {e}");
-            ExitCode::FAILURE
+            eprintln!("emu mkimage: {e}");
+            ExitCode::from(2)
         }
     }
 }
