@@ -10,7 +10,7 @@
 //! - [`swap`]: the Linux swap-area header;
 //! - [`check`]: the invariant checker for finished images.
 //!
-//! `mkimage` (src/main.rs) is the command-line front end.
+//! `emu mkimage` (in the emulator's binary) is the command-line front end.
 
 pub mod check;
 mod error;

@@ -36,6 +36,8 @@ pub const INODE_SIZE: u32 = INODE_SIZE_128 as u32;
 pub const LOST_AND_FOUND_INO: u32 = GOOD_OLD_FIRST_INO;
 /// mke2fs grows `lost+found` to at least this many bytes (and 2 blocks).
 const LOST_AND_FOUND_BYTES: u32 = 16 * 1024;
+/// Linux `EXT2_LINK_MAX`.
+const MAX_LINKS: u16 = 32000;
 /// A last group smaller than its metadata plus this many blocks is dropped,
 /// as mke2fs does.
 const MIN_LAST_GROUP_DATA: u32 = 50;
@@ -462,7 +464,7 @@ impl<'a> Builder<'a> {
             ino_of.insert(id, LOST_AND_FOUND_INO + 1 + i as u32);
         }
         let mut parent_of: HashMap<NodeId, NodeId> = HashMap::new();
-        let mut names_of: HashMap<NodeId, u16> = HashMap::new();
+        let mut names_of: HashMap<NodeId, u32> = HashMap::new();
         for &dir in std::iter::once(&Tree::ROOT).chain(order) {
             for (_, child) in tree.children(dir) {
                 parent_of.entry(child).or_insert(dir);
@@ -496,7 +498,15 @@ impl<'a> Builder<'a> {
         for &id in order {
             let node = tree.node(id);
             let ino = ino_of[&id];
-            let links = names_of[&id];
+            let links = u16::try_from(names_of[&id])
+                .ok()
+                .filter(|&n| n <= MAX_LINKS)
+                .ok_or_else(|| {
+                    Error::Tree(format!(
+                        "a file has {} names; ext2 allows {MAX_LINKS}",
+                        names_of[&id]
+                    ))
+                })?;
             match &node.kind {
                 NodeKind::Dir(_) => {
                     let entries = self.child_entries(tree, id, &ino_of);
@@ -606,11 +616,15 @@ impl<'a> Builder<'a> {
         entries.extend(children);
         let data = self.dir_blocks(&entries, min_bytes);
         let mut inode = self.new_inode(S_IFDIR, perm, uid, gid);
-        inode.links_count = u16::try_from(2 + subdirs).map_err(|_| {
-            Error::Tree(format!(
-                "a directory has {subdirs} subdirectories; ext2 allows 65000"
-            ))
-        })?;
+        inode.links_count = u16::try_from(2 + subdirs)
+            .ok()
+            .filter(|&n| n <= MAX_LINKS)
+            .ok_or_else(|| {
+                Error::Tree(format!(
+                    "a directory has {subdirs} subdirectories; ext2 allows {}",
+                    MAX_LINKS - 2
+                ))
+            })?;
         self.put_with_data(ino, inode, &data)?;
         self.report.dirs += 1;
         Ok(())

@@ -205,6 +205,46 @@ impl Recipe {
         }
         names
     }
+
+    /// The host files and directories the image is made from, besides the
+    /// recipe file and the inputs: the root tree (every entry in it) and
+    /// sources given by path. A build script prints these as
+    /// `cargo:rerun-if-changed` lines.
+    pub fn host_paths(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(dir) = &self.rootfs {
+            collect_tree(dir, &mut paths);
+        }
+        let sources = [&self.mbr, &self.stage2].into_iter().flatten();
+        let entry_sources = self.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::File(s) => Some(s),
+            _ => None,
+        });
+        for source in sources.chain(entry_sources) {
+            if let Source::Path(path) = source {
+                paths.push(path.clone());
+            }
+        }
+        paths
+    }
+}
+
+/// `dir` and everything below it, in name order; unreadable parts are
+/// left out (the build reports them).
+fn collect_tree(dir: &Path, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        if fs::symlink_metadata(&child).is_ok_and(|m| m.is_dir()) {
+            collect_tree(&child, out);
+        } else {
+            out.push(child);
+        }
+    }
 }
 
 /// "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
@@ -477,6 +517,28 @@ mod tests {
         assert!(err.contains("multiple of 512"), "{err}");
         let err = Recipe::parse("size = \"3 parsecs\"\n", Path::new(".")).unwrap_err();
         assert!(err.contains("unit"), "{err}");
+    }
+
+    #[test]
+    fn host_paths_list_the_tree_and_path_sources() {
+        let dir = std::env::temp_dir().join(format!("recipe-host-paths-{}", std::process::id()));
+        fs::create_dir_all(dir.join("tree/etc")).unwrap();
+        fs::write(dir.join("tree/etc/motd"), "hi").unwrap();
+        let text = "size = \"8MiB\"\nrootfs = \"tree\"\nstage2 = \"s2.bin\"\nmbr = \"@mbr\"\n";
+        let r = Recipe::parse(text, &dir).unwrap();
+
+        let paths = r.host_paths();
+
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            paths,
+            vec![
+                dir.join("tree"),
+                dir.join("tree/etc"),
+                dir.join("tree/etc/motd"),
+                dir.join("s2.bin")
+            ]
+        );
     }
 
     #[test]

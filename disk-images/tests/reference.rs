@@ -1,4 +1,4 @@
-//! The default recipe, the CLI, and images made by the host's mke2fs read
+//! The default recipe, the check report, and images made by the host's mke2fs read
 //! with our reader and checker (a reference we did not write).
 
 mod common;
@@ -81,88 +81,33 @@ fn default_image_has_the_boot_files_motd_and_devices() {
 }
 
 #[test]
-fn mkimage_builds_and_checks_from_the_command_line() {
-    let fx = Fixture::new(1024);
-    let out = fx.dir.path().join("cli.img");
-    let d = fx.dir.path();
-    let recipe = d.join("recipe.toml");
-    fs::write(&recipe, fx.recipe_text()).unwrap();
-
-    let build = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-        .arg("--recipe")
-        .arg(&recipe)
-        .arg("--out")
-        .arg(&out)
-        .arg("--input")
-        .arg(format!("kernel={}", d.join("kernel.elf").display()))
-        .arg("--input")
-        .arg(format!("mbr={}", d.join("mbr.bin").display()))
-        .arg("--input")
-        .arg(format!("stage2={}", d.join("stage2.bin").display()))
-        .arg("--cmdline")
-        .arg("quiet")
-        .output()
-        .unwrap();
-    let check = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-        .arg("check")
-        .arg(&out)
-        .output()
-        .unwrap();
-
-    assert!(
-        build.status.success(),
-        "{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let summary = String::from_utf8_lossy(&check.stdout);
-    assert!(
-        check.status.success(),
-        "{summary}{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    assert!(
-        summary.contains("partition 1: type 0x83 active LBA 2048"),
-        "{summary}"
-    );
-    assert!(summary.contains("check: ok"), "{summary}");
-}
-
-#[test]
-fn mkimage_reports_a_missing_input_and_fails() {
-    let fx = Fixture::new(1024);
-    let recipe = fx.dir.path().join("recipe.toml");
-    fs::write(&recipe, fx.recipe_text()).unwrap();
-
-    let out = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-        .arg("--recipe")
-        .arg(&recipe)
-        .arg("--out")
-        .arg(fx.dir.path().join("x.img"))
-        .output()
-        .unwrap();
-
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains("mkimage: the recipe needs input `@mbr`"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn mkimage_check_fails_on_a_file_that_is_not_an_image() {
+fn check_image_refuses_a_file_that_is_not_an_image() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.img");
     fs::write(&junk, vec![0u8; 4096]).unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_mkimage"))
-        .arg("check")
-        .arg(&junk)
-        .output()
-        .unwrap();
+    let err = disk_images::check_image(&junk).unwrap_err();
 
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("0x55AA"));
+    assert!(err.to_string().contains("0x55AA"), "{err}");
+}
+
+#[test]
+fn check_report_summarises_partitions_and_the_file_system() {
+    let fx = Fixture::new(1024);
+    let image = fx.build("disk.img");
+
+    let summary = disk_images::check_image(&image).unwrap().to_string();
+
+    assert!(
+        summary.contains("partition 1: type 0x83 active LBA 2048"),
+        "{summary}"
+    );
+    assert!(summary.contains("partition 2: type 0x82 LBA"), "{summary}");
+    assert!(
+        summary.contains("root: ext2 rev 1 \"testroot\""),
+        "{summary}"
+    );
+    assert!(summary.ends_with("check: ok"), "{summary}");
 }
 
 /// mke2fs's own ext2 (with its default features: resize_inode, dir_index,
