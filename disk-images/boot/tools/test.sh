@@ -74,11 +74,26 @@ check() {
 }
 
 printf 'not an ELF file\n' > "$W/notelf"
+P="$HERE/tools/patchelf.py"
+python3 "$P" "$KERNEL" "$W/lowpaddr" 0 paddr 0x80000
+python3 "$P" "$KERNEL" "$W/norampaddr" 0 paddr 0x20000000
+python3 "$P" "$KERNEL" "$W/lowvaddr" 0 vaddr 0x100000
+python3 "$P" "$KERNEL" "$W/pastfile" 0 offset 0x10000000
 mkroot good "$KERNEL" "console=ttyS0 root=/dev/hda1"
 mkroot nocmdline "$KERNEL" -
 mkroot nokernel -
 mkroot badelf "$W/notelf"
+mkroot lowpaddr "$W/lowpaddr"
+mkroot norampaddr "$W/norampaddr"
+mkroot lowvaddr "$W/lowvaddr"
+mkroot pastfile "$W/pastfile"
 mkdisk good good
+mkdisk bigstage2 good --stage2-pad-sectors 700
+mkdisk shortstage2 good --stage2-sectors 40
+mkdisk lowpaddr lowpaddr
+mkdisk norampaddr norampaddr
+mkdisk lowvaddr lowvaddr
+mkdisk pastfile pastfile
 mkdisk nocmdline nocmdline
 mkdisk nokernel nokernel
 mkdisk badelf badelf
@@ -89,6 +104,13 @@ mkdisk truncated good --truncate-sectors 504 --stage2-sectors 800
 # emu: 33 = the test kernel's "all passed" (0x10); 10 = halted.
 expect good good 33 'stage2: loading /boot/kernel' 'testkernel: cmdline "console=ttyS0 root=/dev/hda1"' \
     'testkernel: boot disk bios 0x80 ata0.0 partition 1 lba 2048 sectors 114688' 'testkernel: all checks passed'
+# 758 sectors: the MBR reads them in six int 13h calls of at most 127.
+expect bigstage2 bigstage2 33 'testkernel: all checks passed'
+expect shortstage2 shortstage2 10 'stage2: image incomplete'
+expect lowpaddr lowpaddr 10 'stage2: /boot/kernel: bad ELF program header 0: physical address below 1 MiB'
+expect norampaddr norampaddr 10 'stage2: /boot/kernel: bad ELF program header 0: physical address range is not RAM'
+expect lowvaddr lowvaddr 10 'stage2: /boot/kernel: bad ELF program header 0: virtual address not canonical in the higher half'
+expect pastfile pastfile 10 'stage2: /boot/kernel: bad ELF program header 0: its data lies outside the file'
 expect nocmdline nocmdline 33 'testkernel: cmdline ""' 'testkernel: all checks passed'
 expect nokernel nokernel 10 'stage2: /boot/kernel: not found'
 expect badelf badelf 10 'stage2: /boot/kernel: bad ELF header'
