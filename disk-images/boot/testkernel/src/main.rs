@@ -17,6 +17,11 @@ const EXIT_FAIL: u8 = 0x11;
 
 static mut DATA_WORD: u64 = 41;
 static mut BSS_WORDS: [u64; 64] = [0; 64];
+#[cfg(feature = "big")]
+static BIG: &[u8; 3 << 20] = include_bytes!(concat!(env!("OUT_DIR"), "/big.bin"));
+#[cfg(feature = "big")]
+static mut BIG_BSS: [u8; 1 << 20] = [0; 1 << 20];
+
 static GREETING: &str = "testkernel: hello from the higher half";
 
 fn outb(port: u16, v: u8) {
@@ -121,6 +126,15 @@ extern "C" fn kmain(info: *const BootInfo, misalign: u64) -> ! {
         kmain as *const () as u64 >= KERNEL_VIRT_BASE,
         "running in the higher half",
     );
+
+    #[cfg(feature = "big")]
+    {
+        let sum = BIG.iter().fold(0u32, |s, &b| s.wrapping_add(u32::from(core::hint::black_box(b))));
+        check(Some(sum) == env!("BIG_SUM").parse().ok(), "3 MiB .rodata blob intact");
+        let bss = (&raw const BIG_BSS).cast::<u8>();
+        // SAFETY: reading our own .bss.
+        check((0..1 << 20).all(|i| unsafe { bss.add(i).read_volatile() } == 0), "1 MiB .bss zeroed");
+    }
 
     let (cr0, cr4, efer) = control_registers();
     check(
