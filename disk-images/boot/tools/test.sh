@@ -18,7 +18,7 @@ mkdir -p "$W"
 (cd "$HERE/testkernel" && cargo build --release -q)
 (cd "$HERE/testkernel" && cargo build --release -q --features big --target-dir "$W/testkernel-big")
 T="$HERE/target/x86_64-unknown-linux-gnu/release"
-KERNEL="$HERE/testkernel/target/x86_64-unknown-linux-gnu/release/testkernel"
+KERNEL="$HERE/target/testkernel/x86_64-unknown-linux-gnu/release/testkernel"
 llvm-objcopy -O binary "$T/mbr" "$W/mbr.bin"
 llvm-objcopy -O binary "$T/stage2" "$W/stage2.bin"
 echo "mbr: $(stat -c %s "$W/mbr.bin") bytes; stage2: $(stat -c %s "$W/stage2.bin") bytes"

@@ -129,11 +129,19 @@ extern "C" fn kmain(info: *const BootInfo, misalign: u64) -> ! {
 
     #[cfg(feature = "big")]
     {
-        let sum = BIG.iter().fold(0u32, |s, &b| s.wrapping_add(u32::from(core::hint::black_box(b))));
-        check(Some(sum) == env!("BIG_SUM").parse().ok(), "3 MiB .rodata blob intact");
+        let sum = BIG.iter().fold(0u32, |s, &b| {
+            s.wrapping_add(u32::from(core::hint::black_box(b)))
+        });
+        check(
+            Some(sum) == env!("BIG_SUM").parse().ok(),
+            "3 MiB .rodata blob intact",
+        );
         let bss = (&raw const BIG_BSS).cast::<u8>();
         // SAFETY: reading our own .bss.
-        check((0..1 << 20).all(|i| unsafe { bss.add(i).read_volatile() } == 0), "1 MiB .bss zeroed");
+        check(
+            (0..1 << 20).all(|i| unsafe { bss.add(i).read_volatile() } == 0),
+            "1 MiB .bss zeroed",
+        );
     }
 
     let (cr0, cr4, efer) = control_registers();
