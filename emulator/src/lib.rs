@@ -7,9 +7,12 @@
 //! - `bus`: what the CPU asks of the board (ports, MMIO, INTR).
 //! - `devices`: the PC devices (PIC, PIT, UART, ATA, CMOS, 8042, ...).
 //! - `machine`: the board that wires them, the clock, and the run loop.
+//! - `artifacts`: where this build put the default disk image and the
+//!   guest pieces it is made of.
 //! - `bare`: a CPU set up directly in real, protected or long mode, for
 //!   running flat code without firmware (tests, benchmarks, `emu exec`).
 
+pub mod artifacts;
 pub mod bare;
 pub mod bus;
 pub mod cpu;

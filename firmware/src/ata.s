@@ -243,7 +243,11 @@ ata_record:
     cmpl $1024, %eax
     jbe 5f
     movl $1024, %eax
-5:  movw %ax, DRV_CYLS(%bx)
+5:  testl %eax, %eax                # a disk smaller than one cylinder
+    jnz .Lata_cyls_ok               # still has one (partly) to boot from
+    incl %eax
+.Lata_cyls_ok:
+    movw %ax, DRV_CYLS(%bx)
     # "ATA0 master: "
     pushw %si
     movw $ata_msg_ata, %si

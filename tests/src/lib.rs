@@ -5,10 +5,10 @@
 pub mod bootdisk;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
-/// Booting the real boot chain (or a kernel directly) and reading the console.
-pub mod guestboot;
 /// Golden-file runner for instruction tests.
 pub mod golden;
+/// Booting the real boot chain (or a kernel directly) and reading the console.
+pub mod guestboot;
 /// Running code snippets natively on the host CPU.
 pub mod native;
 /// Page tables in guest memory and paging state for MMU tests.

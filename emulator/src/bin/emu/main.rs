@@ -1,5 +1,6 @@
 //! `emu`: the emulator's command line.
 
+mod mkimage;
 mod terminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,13 +46,15 @@ Ctrl-A Ctrl-A sends Ctrl-A to the guest.";
 #[derive(Parser)]
 #[command(version, about, after_help = EXIT_STATUS_HELP)]
 struct Cli {
+    /// What to do; with none, `emu` boots the default image.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Boots a PC with the given disk images.
+    /// Boots a PC with the given disk images (the default image when none
+    /// is given).
     ///
     /// The guest's serial console (COM1) is this terminal: its output goes
     /// to stdout, your keys go to the guest (the terminal is in raw mode
@@ -59,6 +62,12 @@ enum Command {
     /// stderr.
     #[command(after_help = EXIT_STATUS_HELP)]
     Run(RunArgs),
+    /// Prints the path of the default disk image this build made, to take
+    /// it to QEMU, `dd` or `debugfs`.
+    Image,
+    /// Builds a disk image from a recipe (MBR, stage 2, ext2 root, swap),
+    /// or checks one: `emu mkimage check IMG`.
+    Mkimage(mkimage::MkimageArgs),
     /// Runs a flat binary on a bare CPU (no firmware, no devices) until it
     /// executes HLT, then prints the registers.
     ///
@@ -86,7 +95,8 @@ enum Command {
 #[derive(clap::Args)]
 struct RunArgs {
     /// Disk images, attached in order (ATA0 master, ATA0 slave, ATA1
-    /// master, ATA1 slave). Writes go to the image file.
+    /// master, ATA1 slave). Writes go to the image file. Without any disk
+    /// (and without --kernel), the default image (`emu image`) boots.
     images: Vec<PathBuf>,
     /// Another disk: PATH, PATH,readonly (writes fail) or PATH,snapshot
     /// (writes are kept in memory; the file is never changed).
@@ -206,8 +216,16 @@ fn parse_disk(s: &str) -> Result<DiskSpec, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let command = cli
+        .command
+        .unwrap_or_else(|| Cli::parse_from(["emu", "run"]).command.expect("run"));
+    match command {
         Command::Run(args) => ExitCode::from(run(args)),
+        Command::Mkimage(args) => mkimage::mkimage(args),
+        Command::Image => {
+            println!("{}", emulator::artifacts::DEFAULT_IMAGE);
+            ExitCode::SUCCESS
+        }
         Command::Exec {
             file,
             mode,
@@ -238,8 +256,11 @@ fn run(args: RunArgs) -> u8 {
             Err(e) => return host_error(format!("{}: {e}", path.display())),
         },
     };
-    let mut disks: Vec<DiskSpec> = args
-        .images
+    let mut images = args.images.clone();
+    if images.is_empty() && args.disks.is_empty() && args.kernel.is_none() {
+        images.push(PathBuf::from(emulator::artifacts::DEFAULT_IMAGE));
+    }
+    let mut disks: Vec<DiskSpec> = images
         .iter()
         .map(|p| DiskSpec {
             path: p.clone(),

@@ -1,0 +1,19 @@
+//! Core kernel services (Linux's `kernel/`).
+
+/// printk: the kernel log, its levels, timestamps and ring buffer.
+#[macro_use]
+pub mod printk;
+/// Console commands that show kernel state until a shell exists.
+pub mod monitor;
+/// Panics and the final halt (or exit, with `panic=exit`).
+pub mod panic;
+/// Bottom halves: softirqs and tasklets, and the hard-IRQ nesting count.
+pub mod softirq;
+/// Spin locks with irqsave semantics, and a set-once cell.
+pub mod sync;
+/// Tasks: the per-task state, including the saved SSE registers.
+pub mod task;
+/// Time: jiffies at HZ, and nanoseconds since boot from the TSC.
+pub mod time;
+/// Wait queues: sleep until a condition holds.
+pub mod wait;
