@@ -88,6 +88,8 @@ mkroot nocmdline "$KERNEL" -
 mkroot nokernel -
 mkroot badelf "$W/notelf"
 mkroot big "$W/testkernel-big/x86_64-unknown-linux-gnu/release/testkernel" "big kernel"
+# 301 bytes: cut at 256, in the middle of a two-byte character.
+mkroot longcmdline "$KERNEL" "x$(printf 'é%.0s' $(seq 150))"
 mkroot lowpaddr "$W/lowpaddr"
 mkroot norampaddr "$W/norampaddr"
 mkroot lowvaddr "$W/lowvaddr"
@@ -96,6 +98,7 @@ mkdisk good good
 mkdisk big big
 mkdisk bigstage2 good --stage2-pad-sectors 700
 mkdisk shortstage2 good --stage2-sectors 40
+mkdisk longcmdline longcmdline
 mkdisk lowpaddr lowpaddr
 mkdisk norampaddr norampaddr
 mkdisk lowvaddr lowvaddr
@@ -119,6 +122,8 @@ expect lowpaddr lowpaddr 10 'stage2: /boot/kernel: bad ELF program header 0: phy
 expect norampaddr norampaddr 10 'stage2: /boot/kernel: bad ELF program header 0: physical address range is not RAM'
 expect lowvaddr lowvaddr 10 'stage2: /boot/kernel: bad ELF program header 0: virtual address not canonical in the higher half'
 expect pastfile pastfile 10 'stage2: /boot/kernel: bad ELF program header 0: its data lies outside the file'
+expect longcmdline longcmdline 33 'stage2: /boot/cmdline: longer than 256 bytes, truncated' \
+    "testkernel: cmdline \"x$(printf 'é%.0s' $(seq 127))\"" 'testkernel: all checks passed'
 expect nocmdline nocmdline 33 'testkernel: cmdline ""' 'testkernel: all checks passed'
 expect nokernel nokernel 10 'stage2: /boot/kernel: not found'
 expect badelf badelf 10 'stage2: /boot/kernel: bad ELF header'

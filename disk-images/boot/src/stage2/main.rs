@@ -69,6 +69,7 @@ enum Error {
     BootDiskNotFound(u8),
     Disk(&'static str, AtaError),
     NoRootPartition,
+    PartitionPastDiskEnd(u8),
     Fs(FsError),
     Kernel(loader::LoadError),
 }
@@ -90,6 +91,9 @@ impl fmt::Display for Error {
             }
             Error::Disk(what, e) => write!(f, "reading {what}: {e}"),
             Error::NoRootPartition => write!(f, "no active Linux (type 0x83) partition in the MBR"),
+            Error::PartitionPastDiskEnd(n) => {
+                write!(f, "partition {n} extends past the end of the disk")
+            }
             Error::Fs(e) => write!(f, "{e}"),
             // A read error names its path itself.
             Error::Kernel(loader::LoadError::Read(e)) => write!(f, "{e}"),
@@ -131,6 +135,9 @@ fn boot() -> Result<core::convert::Infallible, Error> {
         if disk.lba48 { ", LBA48" } else { "" }
     );
     let (number, first_lba, sectors) = root_partition(&table)?;
+    if first_lba + sectors > disk.sectors {
+        return Err(Error::PartitionPastDiskEnd(number));
+    }
     println!("stage2: root is partition {number} (LBA {first_lba}, {sectors} sectors)");
 
     let mut fs = RootFs::open(Partition::new(disk, first_lba, sectors)).map_err(Error::Fs)?;
@@ -250,6 +257,14 @@ fn read_cmdline(fs: &mut RootFs, out: &mut [u8; MAX_CMDLINE]) -> Result<usize, E
     let mut len = n;
     while len > 0 && matches!(out[len - 1], b'\n' | b'\r') {
         len -= 1;
+    }
+    // A cut through a multi-byte character would make the whole line
+    // invalid UTF-8 (which the kernel reads as empty): drop the partial
+    // character instead.
+    if let Err(e) = core::str::from_utf8(&out[..len]) {
+        if e.error_len().is_none() {
+            len = e.valid_up_to();
+        }
     }
     Ok(len)
 }
