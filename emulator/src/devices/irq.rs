@@ -100,6 +100,30 @@ impl IrqLine {
     }
 }
 
+
+impl crate::machine::snapshot::Persist for Rc<IrqLines> {
+    /// Levels, pending rising edges and the changed flag.
+    fn persist(
+        &mut self,
+        io: &mut crate::machine::snapshot::StateIo,
+    ) -> crate::machine::snapshot::Result<()> {
+        // The lines are shared with every device; their cells change in
+        // place, so the sharing survives a load.
+        let lines: &IrqLines = self;
+        let (mut level, mut rising, mut changed) =
+            (lines.level.get(), lines.rising.get(), lines.changed.get());
+        level.persist(io)?;
+        rising.persist(io)?;
+        changed.persist(io)?;
+        lines.level.set(level);
+        lines.rising.set(rising);
+        // After a load, make the board ask the PIC again rather than trust
+        // the INTR level it cached before.
+        lines.changed.set(changed || io.is_loading());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
