@@ -13,7 +13,12 @@ pub fn build(manifest: &Path, out: &Path) {
     files.sort();
     let mut h = Fnv::default();
     for f in &files {
-        h.write(f.strip_prefix(manifest).unwrap_or(f).to_string_lossy().as_bytes());
+        h.write(
+            f.strip_prefix(manifest)
+                .unwrap_or(f)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         h.write(&std::fs::read(f).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
     }
     h.write(&std::fs::read(out.join("bios.bin")).expect("bios.bin is built first"));

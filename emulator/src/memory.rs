@@ -222,7 +222,6 @@ impl PhysMemory {
     }
 }
 
-
 impl Persist for PhysMemory {
     /// Snapshots (`machine::snapshot`): RAM as (page number, 4 KiB) pairs,
     /// all-zero pages left out, and the A20 gate. Loading clears the code
@@ -251,7 +250,9 @@ impl Persist for PhysMemory {
         let count = self.ram_size / PAGE_SIZE;
         for &n in &pages {
             if n >= count {
-                return Err(SnapshotError::Malformed(format!("RAM page {n} past the end")));
+                return Err(SnapshotError::Malformed(format!(
+                    "RAM page {n} past the end"
+                )));
             }
             let at = n as usize * page;
             io.raw(&mut self.ram[at..at + page])?;

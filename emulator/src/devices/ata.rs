@@ -971,7 +971,6 @@ impl PortDevice for AtaChannel {
     }
 }
 
-
 // Snapshots (`machine::snapshot`): the task file, each drive's registers
 // and PIO transfer in flight, and its disk (identity and overlay).
 crate::persist_enum!(Direction { In, Out });

@@ -721,7 +721,6 @@ mod calendar {
     }
 }
 
-
 impl Persist for Cmos {
     /// Snapshots (`machine::snapshot`): the 128 bytes, the index and the
     /// clock's position; the time base is the board's clock, saved with it.

@@ -290,7 +290,6 @@ fn map_read_only(file: &File) -> std::io::Result<Mmap> {
     unsafe { MmapOptions::new().map(file) }
 }
 
-
 impl Disk {
     /// The image as the run started (for a `,snapshot` disk, the file
     /// under the overlay; otherwise the current contents).

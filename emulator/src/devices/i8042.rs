@@ -452,7 +452,6 @@ impl PortDevice for I8042 {
     }
 }
 
-
 // Snapshots (`machine::snapshot`): the output buffer, controller RAM, the
 // output port and the keyboard's state.
 crate::persist_fields!(Output { byte, aux });

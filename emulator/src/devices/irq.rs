@@ -100,7 +100,6 @@ impl IrqLine {
     }
 }
 
-
 impl crate::machine::snapshot::Persist for Rc<IrqLines> {
     /// Levels, pending rising edges and the changed flag.
     fn persist(

@@ -609,7 +609,6 @@ impl PortDevice for PicPair {
     }
 }
 
-
 // Snapshots (`machine::snapshot`): every register of both chips and the
 // IRQ lines they sample.
 crate::persist_enum!(Role { Master, Slave });

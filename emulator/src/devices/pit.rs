@@ -782,7 +782,6 @@ impl Timed for Pit {
     }
 }
 
-
 // Snapshots (`machine::snapshot`): the three counters as they stand; the
 // time base is the board's clock, saved with it.
 crate::persist_enum!(Access { Lsb, Msb, Word });

@@ -125,7 +125,6 @@ impl PortDevice for ExitPort {
     }
 }
 
-
 // Snapshots (`machine::snapshot`). The debug console and the exit port
 // hold no state.
 impl Persist for SystemControlA {

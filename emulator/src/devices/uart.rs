@@ -77,8 +77,8 @@
 //! as the receive FIFO has room.
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
-use crossbeam_channel::{Receiver, Sender};
 use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
+use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
 
 /// Register offsets.
@@ -630,7 +630,6 @@ impl Timed for Uart {
         }
     }
 }
-
 
 // Snapshots (`machine::snapshot`): registers, the receive FIFO and the
 // pending interrupts. Host bytes still waiting in the input channel are

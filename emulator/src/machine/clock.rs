@@ -84,7 +84,6 @@ impl Clock {
     }
 }
 
-
 impl Persist for Clock {
     /// Snapshots (`machine::snapshot`): the virtual time skipped while
     /// halted and, for host time, how far the clock had run, so time

@@ -523,7 +523,9 @@ impl Machine {
         self.persist(&mut io)?;
         match io {
             StateIo::Load { pos, .. } if pos == body.len() => Ok(()),
-            _ => Err(SnapshotError::Malformed("bytes left after the last section".into())),
+            _ => Err(SnapshotError::Malformed(
+                "bytes left after the last section".into(),
+            )),
         }
     }
 

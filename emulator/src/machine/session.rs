@@ -228,6 +228,8 @@ pub struct SessionRunner {
     echo: Option<Box<dyn Write>>,
     verdict: Option<Verdict>,
     saved: Vec<SavedSnapshot>,
+    /// Never end the run with `Passed` (`emu run` with a snapshot trigger).
+    open_ended: bool,
 }
 
 impl SessionRunner {
@@ -249,7 +251,14 @@ impl SessionRunner {
             echo: None,
             verdict: None,
             saved: Vec::new(),
+            open_ended: false,
         }
+    }
+
+    /// Keeps the machine running after the last step, until it stops by
+    /// itself (exit, limits, the user).
+    pub fn keep_running(&mut self) {
+        self.open_ended = true;
     }
 
     /// Also save a snapshot to `path` when `trigger` fires; the session
@@ -410,7 +419,7 @@ impl Monitor for SessionRunner {
             }
             self.next += 1;
         }
-        if self.trigger.is_none() {
+        if self.trigger.is_none() && !self.open_ended {
             return self.end(Verdict::Passed);
         }
         None
