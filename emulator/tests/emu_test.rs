@@ -290,3 +290,52 @@ fn emu_run_saves_and_loads_snapshots_too() {
 
     assert_eq!(resumed.status.code(), Some(8), "{}", text(&resumed.stderr));
 }
+
+/// Runs the default image to `limit` instructions with `extra` options
+/// and returns the serial output.
+fn run_to(limit: &str, log: &str, extra: &[&str]) -> Vec<u8> {
+    let log = scratch().join(log);
+    let serial = format!("file:{}", log.display());
+    let disk = format!("{},snapshot", emulator::artifacts::DEFAULT_IMAGE);
+    let mut args = vec![
+        "run",
+        "--serial",
+        &serial,
+        "--disk",
+        &disk,
+        "--max-instructions",
+        limit,
+    ];
+    args.extend_from_slice(extra);
+    let out = emu(&args);
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
+    std::fs::read(log).unwrap()
+}
+
+#[test]
+fn a_resumed_run_goes_on_exactly_as_the_saved_one_did() {
+    // In the firmware, in stage 2, and in the middle of the kernel's boot
+    // (disk reads, interrupts, serial output in flight).
+    for at in ["1000000", "5000000", "10600000"] {
+        let snap = scratch().join(format!("at-{at}.snap"));
+        let snap = snap.to_str().unwrap();
+        let saving = run_to(
+            "10700000",
+            &format!("saving-{at}.log"),
+            &["--save-snapshot", snap, "--snapshot-after", at],
+        );
+        let resumed = run_to(
+            "10700000",
+            &format!("resumed-{at}.log"),
+            &["--load-snapshot", snap],
+        );
+
+        assert!(!resumed.is_empty(), "output after {at}");
+        assert!(
+            saving.ends_with(&resumed),
+            "after a load at {at}, the output is what the saving run printed next:\n{}\n---\n{}",
+            text(&saving),
+            text(&resumed)
+        );
+    }
+}
