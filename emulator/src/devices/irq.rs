@@ -101,7 +101,7 @@ impl IrqLine {
 }
 
 impl crate::machine::snapshot::Persist for Rc<IrqLines> {
-    /// Levels, pending rising edges and the changed flag.
+    /// Levels and pending rising edges.
     fn persist(
         &mut self,
         io: &mut crate::machine::snapshot::StateIo,
@@ -109,16 +109,16 @@ impl crate::machine::snapshot::Persist for Rc<IrqLines> {
         // The lines are shared with every device; their cells change in
         // place, so the sharing survives a load.
         let lines: &IrqLines = self;
-        let (mut level, mut rising, mut changed) =
-            (lines.level.get(), lines.rising.get(), lines.changed.get());
+        let (mut level, mut rising) = (lines.level.get(), lines.rising.get());
         level.persist(io)?;
         rising.persist(io)?;
-        changed.persist(io)?;
         lines.level.set(level);
         lines.rising.set(rising);
-        // After a load, make the board ask the PIC again rather than trust
-        // the INTR level it cached before.
-        lines.changed.set(changed || io.is_loading());
+        if io.is_loading() {
+            // Make the board ask the PIC again rather than trust the INTR
+            // level it cached before the load.
+            lines.changed.set(true);
+        }
         Ok(())
     }
 }

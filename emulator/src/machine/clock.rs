@@ -91,7 +91,10 @@ impl Persist for Clock {
     fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
         io.section("clock")?;
         self.skipped.persist(io)?;
-        let mut elapsed = self.start.elapsed().as_nanos() as u64;
+        let mut elapsed = match self.mode {
+            ClockMode::Host => self.start.elapsed().as_nanos() as u64,
+            ClockMode::Virtual => 0,
+        };
         elapsed.persist(io)?;
         if io.is_loading() {
             self.start = Instant::now()

@@ -487,3 +487,63 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod machine_tests {
+    use super::*;
+    use crate::machine::clock::ClockMode;
+    use crate::machine::{HostIo, Machine, MachineConfig};
+
+    fn machine(disk: &Path) -> Machine {
+        let (com1_out, _) = crossbeam_channel::unbounded();
+        let (_, com1_in) = crossbeam_channel::unbounded();
+        let (com2_out, _) = crossbeam_channel::unbounded();
+        let (_, com2_in) = crossbeam_channel::unbounded();
+        let (debug_out, _) = crossbeam_channel::unbounded();
+        let (_, quit) = crossbeam_channel::bounded(1);
+        let config = MachineConfig {
+            ram_size: 16 << 20,
+            bios: crate::firmware::BIOS.to_vec(),
+            disks: vec![crate::machine::DiskSpec {
+                path: disk.to_path_buf(),
+                mode: crate::devices::disk::DiskMode::Snapshot,
+            }],
+            clock: ClockMode::Virtual,
+            no_reboot: true,
+            max_instructions: Some(3_000_000),
+            timeout: None,
+            rtc_start: Some(0),
+        };
+        let io = HostIo {
+            com1_out,
+            com1_in,
+            com2_out,
+            com2_in,
+            debug_out,
+            quit,
+        };
+        Machine::new(config, io).unwrap()
+    }
+
+    #[test]
+    fn a_loaded_machine_saves_the_same_bytes_it_was_loaded_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = dir.path().join("disk.img");
+        std::fs::write(&disk, vec![0u8; 1 << 20]).unwrap();
+        let mut first = machine(&disk);
+        first.run(); // POST, then no boot signature: the BIOS waits
+        let path = dir.path().join("a.snap");
+        first.save_snapshot(&path).unwrap();
+
+        let mut second = machine(&disk);
+        second.load_snapshot(&path).unwrap();
+        let again = dir.path().join("b.snap");
+        second.save_snapshot(&again).unwrap();
+
+        assert_eq!(second.cpu.instret, first.cpu.instret);
+        assert!(
+            std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap(),
+            "every field saved is loaded back"
+        );
+    }
+}
