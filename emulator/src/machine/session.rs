@@ -13,6 +13,10 @@
 //! snapshot after-uptime.snap      # save the machine here
 //! ```
 //!
+//! `expect` searches the output after the previous match and may span
+//! lines; `fail-on` patterns (and `emu test --snapshot-on`) are matched
+//! line by line as output arrives, so each check reads only new output.
+//!
 //! The [`SessionRunner`] is a [`Monitor`]: it runs on the machine's thread
 //! between slices, so every match and every injected byte happens at a
 //! point fixed by the instruction count. Under the virtual clock the same
@@ -218,13 +222,19 @@ pub struct SessionRunner {
     /// Where the next `expect` starts searching.
     cursor: usize,
     fail_on: Vec<Regex>,
-    /// Where `fail-on` patterns resume searching (the start of the last,
-    /// possibly unfinished, line).
+    /// Where `fail-on` and `--snapshot-on` patterns resume searching (the
+    /// start of the last, possibly unfinished, line): they match within
+    /// lines, so each check reads only the new output.
     scan_from: usize,
+    /// The step and log length of the last `expect` search that failed:
+    /// with no new output since, it would fail again.
+    searched: (usize, usize),
     step_timeout: Nanos,
     /// When the current `expect` started waiting (guest time).
     waiting_since: Option<Nanos>,
     trigger: Option<(SnapshotTrigger, PathBuf)>,
+    /// The trigger's condition held, the snapshot is not taken yet.
+    trigger_fired: bool,
     echo: Option<Box<dyn Write>>,
     verdict: Option<Verdict>,
     saved: Vec<SavedSnapshot>,
@@ -245,9 +255,11 @@ impl SessionRunner {
             cursor: 0,
             fail_on: Vec::new(),
             scan_from: 0,
+            searched: (usize::MAX, 0),
             step_timeout: (DEFAULT_STEP_TIMEOUT_SECS * 1e9) as Nanos,
             waiting_since: None,
             trigger: None,
+            trigger_fired: false,
             echo: None,
             verdict: None,
             saved: Vec::new(),
@@ -352,26 +364,24 @@ impl Monitor for SessionRunner {
         self.drain();
         let now = machine.time();
 
+        let new = &self.log[self.scan_from..];
         for re in &self.fail_on {
-            if let Some(m) = re.find(&self.log[self.scan_from..]) {
+            if let Some(m) = re.find(new) {
                 let line = self.line_at(self.scan_from + m.start());
                 return self.end(Verdict::Failed(format!("fail-on /{re}/ matched: {line}")));
             }
         }
-        self.scan_from = self
-            .log
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
-
-        if let Some((trigger, path)) = &self.trigger {
-            let fired = match trigger {
-                SnapshotTrigger::Output(re) => re.is_match(&self.log),
+        if let Some((when, _)) = &self.trigger {
+            // Once fired, it stays fired until the snapshot can be taken.
+            self.trigger_fired |= match when {
+                SnapshotTrigger::Output(re) => re.is_match(new),
                 SnapshotTrigger::Instructions(n) => machine.cpu.instret >= *n,
             };
-            if fired && machine.snapshot_ready() {
-                let path = path.clone();
-                self.trigger = None;
+        }
+        self.scan_from += new.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        if self.trigger_fired && machine.snapshot_ready() {
+            if let Some((_, path)) = self.trigger.take() {
+                self.trigger_fired = false;
                 if let Err(e) = self.save(machine, &path) {
                     return self.end(Verdict::HostError(e));
                 }
@@ -380,12 +390,16 @@ impl Monitor for SessionRunner {
 
         while let Some(step) = self.steps.get(self.next) {
             match step {
-                Step::Expect(re) => match re.find(&self.log[self.cursor..]) {
+                Step::Expect(re) => match (self.searched != (self.next, self.log.len()))
+                    .then(|| re.find(&self.log[self.cursor..]))
+                    .flatten()
+                {
                     Some(m) => {
                         self.cursor += m.end();
                         self.waiting_since = None;
                     }
                     None => {
+                        self.searched = (self.next, self.log.len());
                         let since = *self.waiting_since.get_or_insert(now);
                         if now.saturating_sub(since) > self.step_timeout {
                             let msg = format!(

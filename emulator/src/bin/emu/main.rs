@@ -115,8 +115,9 @@ enum Command {
 #[derive(clap::Args)]
 struct RunArgs {
     /// Disk images, attached in order (ATA0 master, ATA0 slave, ATA1
-    /// master, ATA1 slave). Writes go to the image file. Without any disk
-    /// (and without --kernel), the default image (`emu image`) boots.
+    /// master, ATA1 slave). Writes go to the image file (`emu run`) or
+    /// stay in memory (`emu test`). Without any disk (and without
+    /// --kernel), the default image (`emu image`) boots.
     images: Vec<PathBuf>,
     /// Another disk: PATH, PATH,readonly (writes fail) or PATH,snapshot
     /// (writes are kept in memory; the file is never changed).
