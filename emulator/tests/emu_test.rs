@@ -339,3 +339,44 @@ fn a_resumed_run_goes_on_exactly_as_the_saved_one_did() {
         );
     }
 }
+
+#[test]
+fn a_session_step_saves_a_snapshot_that_later_sessions_start_from() {
+    let dir = scratch().join("step");
+    std::fs::create_dir_all(&dir).unwrap();
+    let saving = dir.join("save.session");
+    std::fs::write(
+        &saving,
+        "expect Boot complete.*\\n\nsend uptime\\r\nexpect jiffies\\r?\\n\nsnapshot after-uptime.snap\n",
+    )
+    .unwrap();
+    let resuming = dir.join("resume.session");
+    std::fs::write(&resuming, "send help\\r\nexpect commands: \n").unwrap();
+
+    let saved = emu(&[
+        "test",
+        "--serial",
+        "none",
+        "--session",
+        saving.to_str().unwrap(),
+    ]);
+    let snap = dir.join("after-uptime.snap");
+    let log = dir.join("resume.log");
+    let resumed = emu(&[
+        "test",
+        "--serial",
+        "none",
+        "--load-snapshot",
+        snap.to_str().unwrap(),
+        "--session",
+        resuming.to_str().unwrap(),
+        "--serial-log",
+        log.to_str().unwrap(),
+    ]);
+
+    assert_eq!(saved.status.code(), Some(0), "{}", text(&saved.stderr));
+    assert!(snap.exists(), "the path is relative to the session file");
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.starts_with("help"), "{log}");
+}
