@@ -314,7 +314,9 @@ pub fn write_file(path: &Path, body: &[u8]) -> Result<()> {
     file.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     file.extend_from_slice(body);
     // Write then rename, so a reader never sees half a snapshot.
-    let tmp = path.with_extension("partial");
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
     let io = |source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,
