@@ -171,7 +171,19 @@ fn a_corrupted_snapshot_is_refused() {
         let mid = b.len() / 2;
         b[mid] ^= 0x55;
     });
-    assert_refused(&snap, &[], "corrupted (checksum mismatch)");
+    let junit = scratch().join("refused.xml");
+
+    assert_refused(
+        &snap,
+        &["--junit", junit.to_str().unwrap()],
+        "corrupted (checksum mismatch)",
+    );
+    let xml = std::fs::read_to_string(junit).unwrap();
+    assert!(xml.contains("failures=\"0\" errors=\"1\""), "{xml}");
+    assert!(
+        xml.contains("<error type=\"host-error\" message=\"snapshot "),
+        "{xml}"
+    );
 }
 
 #[test]
