@@ -61,7 +61,7 @@
 
 use super::disk::{Disk, SECTOR_SIZE};
 use super::{IrqLine, PortDevice};
-use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 
 /// Register offsets.
 pub mod reg {
@@ -979,14 +979,24 @@ crate::persist_fields!(Geometry {
     heads,
     sectors
 });
-crate::persist_fields!(Transfer {
-    direction,
-    buf,
-    pos,
-    lba,
-    remaining,
-    block,
-});
+impl Persist for Transfer {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        self.direction.persist(io)?;
+        self.buf.persist(io)?;
+        self.pos.persist(io)?;
+        self.lba.persist(io)?;
+        self.remaining.persist(io)?;
+        self.block.persist(io)?;
+        if self.pos > self.buf.len() {
+            return Err(SnapshotError::Malformed(format!(
+                "ATA transfer at byte {} of {}",
+                self.pos,
+                self.buf.len()
+            )));
+        }
+        Ok(())
+    }
+}
 crate::persist_fields!(Drive {
     disk,
     index,

@@ -476,7 +476,7 @@ impl Persist for DataTarget {
         ram.persist(io)?;
         *self = match tag {
             0 => DataTarget::Keyboard,
-            1 => DataTarget::Ram(ram),
+            1 => DataTarget::Ram(ram & RAM_INDEX_MASK),
             2 => DataTarget::OutputPort,
             3 => DataTarget::KeyboardBuffer,
             4 => DataTarget::AuxBuffer,
