@@ -548,4 +548,29 @@ mod machine_tests {
             "every field saved is loaded back"
         );
     }
+
+    #[test]
+    fn damaged_bodies_are_refused_or_loaded_but_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = dir.path().join("disk.img");
+        std::fs::write(&disk, vec![0u8; 1 << 20]).unwrap();
+        let mut first = machine(&disk);
+        first.run();
+        let good = dir.path().join("good.snap");
+        first.save_snapshot(&good).unwrap();
+        let body = read_file(&good).unwrap();
+        // The CPU at the start, the board at the end; RAM pages between.
+        let head = 0..body.len().min(1500);
+        let tail = body.len().saturating_sub(3000)..body.len();
+        let bad = dir.path().join("bad.snap");
+
+        for at in head.chain(tail).step_by(3) {
+            let mut damaged = body.clone();
+            damaged[at] ^= 0xA5;
+            write_file(&bad, &damaged).unwrap();
+
+            let mut m = machine(&disk);
+            let _ = m.load_snapshot(&bad);
+        }
+    }
 }
