@@ -66,9 +66,13 @@ macro_rules! println {
 
 /// The entry point (see `ondisk::bootinfo` for the state stage 2 leaves):
 /// RDI holds the boot info, the stack is aligned as after a call.
+///
+/// # Safety
+/// `info` points to a `BootInfo` (stage 2 passes its identity-mapped
+/// address).
 #[no_mangle]
 #[link_section = ".text.start"]
-pub extern "C" fn _start(info: *const BootInfo) -> ! {
+pub unsafe extern "C" fn _start(info: *const BootInfo) -> ! {
     // SAFETY: stage 2 passes the identity-mapped address of its BootInfo.
     let info = unsafe { &*info };
     if !info.is_valid() {

@@ -80,7 +80,9 @@ pub fn boot(image: &Path, marker: &str) -> Result<Counts, String> {
     let instret = machine.cpu.instret;
     let touched_pages = resident_pages(machine.cpu.mem.ram());
     drop(machine);
-    collector.join().map_err(|_| "the serial collector panicked")?;
+    collector
+        .join()
+        .map_err(|_| "the serial collector panicked")?;
     let serial = String::from_utf8_lossy(&serial.lock().expect("serial buffer")).into_owned();
     match outcome {
         Outcome::Quit | Outcome::Exit(_) if serial.contains(marker) => Ok(Counts {
@@ -101,7 +103,13 @@ fn resident_pages(ram: &[u8]) -> u64 {
     let mut vec = vec![0u8; ram.len().div_ceil(PAGE)];
     // SAFETY: `ram` is one page-aligned mapping (memmap2 maps whole pages)
     // of `ram.len()` bytes, and `vec` has one byte per page of it.
-    let rc = unsafe { libc::mincore(ram.as_ptr() as *mut libc::c_void, ram.len(), vec.as_mut_ptr()) };
+    let rc = unsafe {
+        libc::mincore(
+            ram.as_ptr() as *mut libc::c_void,
+            ram.len(),
+            vec.as_mut_ptr(),
+        )
+    };
     if rc != 0 {
         return 0;
     }

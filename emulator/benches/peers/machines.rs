@@ -56,17 +56,14 @@ impl Peer {
     pub fn program(self) -> Result<PathBuf, String> {
         match self {
             Peer::Emu => Ok(PathBuf::from(env!("CARGO_BIN_EXE_emu"))),
-            Peer::Qemu => find_in_path("qemu-system-x86_64").ok_or_else(|| {
-                "not installed (apt-get install qemu-system-x86)".to_string()
-            }),
+            Peer::Qemu => find_in_path("qemu-system-x86_64")
+                .ok_or_else(|| "not installed (apt-get install qemu-system-x86)".to_string()),
             Peer::Bochs => {
                 let bochs = find_in_path("bochs")
                     .ok_or("not installed (apt-get install bochs bochsbios vgabios)")?;
                 for rom in [BOCHS_BIOS, BOCHS_VGABIOS] {
                     if !Path::new(rom).is_file() {
-                        return Err(format!(
-                            "{rom} missing (apt-get install bochsbios vgabios)"
-                        ));
+                        return Err(format!("{rom} missing (apt-get install bochsbios vgabios)"));
                     }
                 }
                 Ok(bochs)
@@ -76,7 +73,13 @@ impl Peer {
 
     /// The command that boots `image` with COM1 going to `serial`; `dir`
     /// is a scratch directory for this run.
-    fn command(self, program: &Path, image: &Path, serial: &Path, dir: &Path) -> Result<Command, String> {
+    fn command(
+        self,
+        program: &Path,
+        image: &Path,
+        serial: &Path,
+        dir: &Path,
+    ) -> Result<Command, String> {
         let mut cmd = Command::new(program);
         match self {
             Peer::Emu => {

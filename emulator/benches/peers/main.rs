@@ -31,9 +31,10 @@ use std::time::{Duration, Instant};
 const BOOT_MARKER: &str = "Boot complete";
 /// The line that ends the CPU image (`bench/workload/src/main.rs`).
 const CPU_MARKER: &str = "bench: done";
-/// Default workload iterations: about 2.9 billion instructions... see
-/// `docs/benchmarks.md`; enough that start-up is a small part on every peer.
-const ITERATIONS: u64 = 50_000;
+/// Default workload iterations: about 8,200 instructions each as emu counts
+/// them (a `rep movs` counts once), 246 million in all — a few seconds on
+/// emu, enough that start-up is a small part on every machine.
+const ITERATIONS: u64 = 30_000;
 
 struct Options {
     iterations: u64,
@@ -86,7 +87,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    println!("Speed side by side (best of {} runs each; wall time)", o.runs);
+    println!(
+        "Speed side by side (best of {} runs each; wall time)",
+        o.runs
+    );
     let mut peers = Vec::new();
     for peer in &o.peers {
         match peer.program() {
@@ -124,13 +128,18 @@ fn best(o: &Options, peer: Peer, image: &Path, marker: &str) -> Result<Run, Stri
 
 /// The checksum line of the CPU image's console.
 fn checksum(serial: &str) -> Option<u64> {
-    let line = serial.lines().find_map(|l| l.trim().strip_prefix("bench: checksum 0x"))?;
+    let line = serial
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("bench: checksum 0x"))?;
     u64::from_str_radix(line.trim(), 16).ok()
 }
 
 fn cpu_image(o: &Options, peers: &[Peer]) -> Result<(), String> {
     println!();
-    println!("== CPU image: long mode, paging on; {} iterations of bench/workload ==", o.iterations);
+    println!(
+        "== CPU image: long mode, paging on; {} iterations of bench/workload ==",
+        o.iterations
+    );
     let workload = images::build_workload()?;
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let full = images::cpu_image(dir.path(), &workload, o.iterations)?;
@@ -168,9 +177,8 @@ fn cpu_image(o: &Options, peers: &[Peer]) -> Result<(), String> {
 
     let mut rows: Vec<(Peer, f64, f64)> = Vec::new();
     for &peer in peers {
-        let runs = best(o, peer, &full, CPU_MARKER).and_then(|full| {
-            best(o, peer, &empty, CPU_MARKER).map(|empty| (full, empty))
-        });
+        let runs = best(o, peer, &full, CPU_MARKER)
+            .and_then(|full| best(o, peer, &empty, CPU_MARKER).map(|empty| (full, empty)));
         match runs {
             Ok((full, empty)) => {
                 if checksum(&full.serial) != Some(expected) {
@@ -199,7 +207,12 @@ fn cpu_image(o: &Options, peers: &[Peer]) -> Result<(), String> {
     if let Some((seconds, _)) = native {
         println!(
             "{:<7} {:>9} {:>9} {:>10.3} {:>9} {:>9.0}",
-            "native", "-", "-", seconds, ratio(seconds), mips(seconds)
+            "native",
+            "-",
+            "-",
+            seconds,
+            ratio(seconds),
+            mips(seconds)
         );
     }
     for &(peer, full, empty) in &rows {
@@ -305,7 +318,10 @@ fn boot(o: &Options, peers: &[Peer]) -> Result<(), String> {
         let touched_mib = counts.touched_pages as f64 * 4096.0 / (1 << 20) as f64;
         let rss_mib = rss_kib as f64 / 1024.0;
         println!();
-        println!("== Memory: a {} MiB guest, booted to the marker ==", machines::RAM_MIB);
+        println!(
+            "== Memory: a {} MiB guest, booted to the marker ==",
+            machines::RAM_MIB
+        );
         println!(
             "emu peak RSS {rss_mib:.1} MiB; guest RAM pages the host backs {touched_mib:.1} MiB \
              ({} pages, mincore on the library run's RAM); the rest {:.1} MiB",
