@@ -12,9 +12,9 @@
 //! Leaving: a write of 0 to port 0xF4 ends emu and QEMU
 //! (`isa-debug-exit`; both exit with status 1); Bochs has no such device
 //! but ends on the string "Shutdown" written to port 0x8900 (its
-//! `unmapped` device; a debugger build stops at its prompt instead, which
-//! the bench handles by ending it). The bench stops its clock at
-//! `bench: done` on every machine, so how a machine ends does not count.
+//! `unmapped` device: "Shutdown port: shutdown requested", exit status 1).
+//! The bench stops its clock at `bench: done` on every machine and ends
+//! the process itself, so how a machine ends does not count.
 
 #![no_std]
 #![no_main]

@@ -75,6 +75,14 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
+/// The 1-minute load average: other work on the host slows every machine.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 fn number(s: &str) -> Result<u64, String> {
     s.parse().map_err(|_| format!("not a number: {s}"))
 }
@@ -108,6 +116,7 @@ fn main() {
         println!("Boot: {e}");
     }
     println!();
+    println!("load average at the end: {}", load_average());
     println!(
         "Guest workloads (usertests, a fork/exec/pipe/file mix): not yet — the kernel runs no \
          user programs."
