@@ -165,6 +165,9 @@ pub struct Run {
     pub serial: String,
     /// Peak resident set of the machine's process, KiB.
     pub peak_rss_kib: u64,
+    /// CPU time (user + system, all threads) the process used until it
+    /// was killed: less sensitive than wall time to other load on the host.
+    pub cpu_seconds: f64,
 }
 
 /// Boots `image` on `peer` and times it until `marker` appears on COM1;
@@ -205,7 +208,7 @@ pub fn run(peer: Peer, image: &Path, marker: &str, timeout: Duration) -> Result<
         if contains(&serial[from..], marker.as_bytes()) {
             break Ok(start.elapsed().as_secs_f64());
         }
-        if let Some((status, _)) = reaped {
+        if let Some(Reaped { status, .. }) = reaped {
             let log = std::fs::read_to_string(dir.path().join("stdout.txt")).unwrap_or_default();
             break Err(format!(
                 "{} ended (wait status {status:#x}) before {marker:?}; console:\n{}\n{}",
@@ -231,7 +234,8 @@ pub fn run(peer: Peer, image: &Path, marker: &str, timeout: Duration) -> Result<
     Ok(Run {
         seconds,
         serial: String::from_utf8_lossy(&serial).into_owned(),
-        peak_rss_kib: reaped.map_or(0, |(_, rss)| rss),
+        peak_rss_kib: reaped.map_or(0, |r| r.peak_rss_kib),
+        cpu_seconds: reaped.map_or(0.0, |r| r.cpu_seconds),
     })
 }
 
@@ -243,9 +247,17 @@ fn read_new(file: &mut File, into: &mut Vec<u8>) {
     }
 }
 
-/// `wait4` on the child: its wait status and peak RSS (KiB) once it has
-/// ended; `None` while it runs (when not `block`ing).
-fn reap(child: &Child, block: bool) -> Option<(i32, u64)> {
+/// What `wait4` says of an ended child.
+#[derive(Clone, Copy)]
+struct Reaped {
+    status: i32,
+    peak_rss_kib: u64,
+    cpu_seconds: f64,
+}
+
+/// `wait4` on the child, once it has ended; `None` while it runs (when
+/// not `block`ing).
+fn reap(child: &Child, block: bool) -> Option<Reaped> {
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -253,7 +265,12 @@ fn reap(child: &Child, block: bool) -> Option<(i32, u64)> {
     // SAFETY: the pid is our unreaped child (std's Child never reaps on
     // its own); status and usage are valid for writes.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, flags, &mut usage) };
-    (pid > 0).then_some((status, usage.ru_maxrss as u64))
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (pid > 0).then_some(Reaped {
+        status,
+        peak_rss_kib: usage.ru_maxrss as u64,
+        cpu_seconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -96,8 +96,10 @@ fn main() {
         }
     };
     println!(
-        "Speed side by side (best of {} runs each; wall time)",
-        o.runs
+        "Speed side by side (best of {} runs each; wall time; {} CPUs, load average {})",
+        o.runs,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_average()
     );
     let mut peers = Vec::new();
     for peer in &o.peers {
@@ -184,7 +186,8 @@ fn cpu_image(o: &Options, peers: &[Peer]) -> Result<(), String> {
         }
     }
 
-    let mut rows: Vec<(Peer, f64, f64)> = Vec::new();
+    // (peer, total, boot overhead, workload CPU time)
+    let mut rows: Vec<(Peer, f64, f64, f64)> = Vec::new();
     for &peer in peers {
         let runs = best(o, peer, &full, CPU_MARKER)
             .and_then(|full| best(o, peer, &empty, CPU_MARKER).map(|empty| (full, empty)));
@@ -197,52 +200,60 @@ fn cpu_image(o: &Options, peers: &[Peer]) -> Result<(), String> {
                         checksum(&full.serial)
                     );
                 }
-                rows.push((peer, full.seconds, empty.seconds));
+                rows.push((
+                    peer,
+                    full.seconds,
+                    empty.seconds,
+                    full.cpu_seconds - empty.cpu_seconds,
+                ));
             }
             Err(e) => println!("{}: {e}", peer.name()),
         }
     }
 
     println!(
-        "{:<7} {:>9} {:>9} {:>10} {:>9} {:>9}",
-        "machine", "total s", "boot s", "workload s", "emu / it", "MIPS"
+        "{:<7} {:>9} {:>9} {:>10} {:>9} {:>9} {:>11}",
+        "machine", "total s", "boot s", "workload s", "emu / it", "MIPS", "work cpu s"
     );
     let emu_work = rows
         .iter()
         .find(|r| r.0 == Peer::Emu)
-        .map(|&(_, full, empty)| full - empty);
+        .map(|&(_, full, empty, _)| full - empty);
     let mips = |s: f64| instructions as f64 / s / 1e6;
     let ratio = |s: f64| emu_work.map_or("-".to_string(), |e| format!("{:.2}", e / s));
     if let Some((seconds, _)) = native {
         println!(
-            "{:<7} {:>9} {:>9} {:>10.3} {:>9} {:>9.0}",
+            "{:<7} {:>9} {:>9} {:>10.3} {:>9} {:>9.0} {:>11}",
             "native",
             "-",
             "-",
             seconds,
             ratio(seconds),
-            mips(seconds)
+            mips(seconds),
+            "-"
         );
     }
-    for &(peer, full, empty) in &rows {
+    for &(peer, full, empty, cpu) in &rows {
         let work = full - empty;
         println!(
-            "{:<7} {:>9.3} {:>9.3} {:>10.3} {:>9} {:>9.0}",
+            "{:<7} {:>9.3} {:>9.3} {:>10.3} {:>9} {:>9.0} {:>11.3}",
             peer.name(),
             full,
             empty,
             work,
             ratio(work),
-            mips(work)
+            mips(work),
+            cpu
         );
     }
     println!(
         "(total: spawn to \"{CPU_MARKER}\"; boot: the same with iterations=0; workload = total - \
          boot; emu / it: emu's workload time over this machine's; MIPS: emu's retired-instruction \
-         count for the workload over this machine's workload time)"
+         count for the workload over this machine's workload time; work cpu s: CPU time, all \
+         threads, of the same two runs, total - boot)"
     );
     if let Some(emu) = emu_work {
-        for &(peer, full, empty) in &rows {
+        for &(peer, full, empty, _) in &rows {
             let work = full - empty;
             match peer {
                 Peer::Bochs => verdict(
@@ -292,16 +303,16 @@ fn boot(o: &Options, peers: &[Peer]) -> Result<(), String> {
                 if peer == Peer::Emu {
                     emu_run = Some((run.seconds, run.peak_rss_kib));
                 }
-                rows.push((peer, run.seconds, run.peak_rss_kib));
+                rows.push((peer, run.seconds, run.peak_rss_kib, run.cpu_seconds));
             }
             Err(e) => println!("{}: {e}", peer.name()),
         }
     }
     println!(
-        "{:<7} {:>9} {:>9} {:>9} {:>12}",
-        "machine", "total s", "emu / it", "emu MIPS", "peak RSS MiB"
+        "{:<7} {:>9} {:>9} {:>9} {:>12} {:>7}",
+        "machine", "total s", "emu / it", "emu MIPS", "peak RSS MiB", "cpu s"
     );
-    for &(peer, seconds, rss) in &rows {
+    for &(peer, seconds, rss, cpu) in &rows {
         let ratio = emu_run.map_or("-".to_string(), |(e, _)| format!("{:.2}", e / seconds));
         let mips = if peer == Peer::Emu {
             format!("{:.0}", counts.instret as f64 / seconds / 1e6)
@@ -309,15 +320,19 @@ fn boot(o: &Options, peers: &[Peer]) -> Result<(), String> {
             "-".to_string()
         };
         println!(
-            "{:<7} {:>9.3} {:>9} {:>9} {:>12.1}",
+            "{:<7} {:>9.3} {:>9} {:>9} {:>12.1} {:>7.3}",
             peer.name(),
             seconds,
             ratio,
             mips,
-            rss as f64 / 1024.0
+            rss as f64 / 1024.0,
+            cpu
         );
     }
-    println!("(total: spawn to the marker, process start-up and firmware included)");
+    println!(
+        "(total: spawn to the marker, process start-up and firmware included; cpu s: CPU time \
+         of that run, all threads)"
+    );
     if let Some((seconds, rss_kib)) = emu_run {
         verdict(
             &format!("emu boots to the marker in {seconds:.3} s"),
