@@ -288,7 +288,7 @@ fn bad_elf_files() -> Result<Vec<String>, String> {
         return Ok(IN_IMAGE.iter().map(|p| String::from(*p)).collect());
     }
     let pid = sys::getpid();
-    let contents: [&[u8]; 2] = [b"this is not an executable\n", b"\x7fELF\x02\x01\x01\0"];
+    let contents: [&[u8]; 2] = [b"this is not an executable\n", b"\x7fELF\x02\x01\x01"];
     let mut paths = Vec::new();
     for (k, body) in contents.iter().enumerate() {
         let path = format!("/tmp/usertests-{pid}-bad{k}");
