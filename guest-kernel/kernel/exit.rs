@@ -36,10 +36,12 @@ pub fn do_exit_code(code: i32) -> ! {
     do_exit((code & 0xff) << 8)
 }
 
-/// Death by signal `sig`.
+/// Death by signal `sig`. The 0x80 "core dumped" bit is never set: no
+/// core files are written (as on Linux with a core size limit of 0).
 pub fn do_exit_signal(sig: u32, core: bool) -> ! {
+    let _ = core;
     current().flags |= pf::SIGNALED;
-    do_exit(sig as i32 | if core { 0x80 } else { 0 })
+    do_exit(sig as i32)
 }
 
 /// Ends the current task with wait status `status`.

@@ -146,6 +146,11 @@ pub fn send_signal(t: &mut Task, sig: u32) {
     if ignored(t, sig) {
         return;
     }
+    // Init gets only the signals it has handlers for (Linux's
+    // SIGNAL_UNKILLABLE): a stray ^C or `kill -9 1` must not end the system.
+    if t.pid == 1 && t.signals.actions[sig as usize - 1].handler == SIG_DFL {
+        return;
+    }
     t.signals.pending |= bit(sig);
     if t.state == TaskState::Interruptible
         && (t.signals.pending & !t.signals.blocked != 0 || sig == SIGKILL)

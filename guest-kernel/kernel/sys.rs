@@ -172,6 +172,7 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
         nr::MUNMAP => sys_munmap(a[0], a[1]),
         nr::BRK => sys_brk(a[0]),
         nr::MADVISE => Ok(0),
+        nr::RT_SIGACTION | nr::RT_SIGPROCMASK if a[3] != 8 => Err(EINVAL),
         nr::RT_SIGACTION => sys_rt_sigaction(a[0] as u32, a[1], a[2]),
         nr::RT_SIGPROCMASK => sys_rt_sigprocmask(a[0] as u32, a[1], a[2]),
         nr::SIGALTSTACK => Ok(0),
