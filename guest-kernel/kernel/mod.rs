@@ -3,6 +3,18 @@
 /// printk: the kernel log, its levels, timestamps and ring buffer.
 #[macro_use]
 pub mod printk;
+/// Error numbers and the kernel's result type.
+pub mod errno;
+/// Process exit and `wait4`.
+pub mod exit;
+/// Process creation: `fork`, the first process.
+pub mod fork;
+/// The scheduler: classes, epochs, preemption points, the idle loop.
+pub mod sched;
+/// Signals with their default actions.
+pub mod signal;
+/// The system-call table and the smaller calls.
+pub mod sys;
 /// Console commands that show kernel state until a shell exists.
 pub mod monitor;
 /// Panics and the final halt (or exit, with `panic=exit`).
