@@ -42,7 +42,7 @@ fn start_shell() -> Option<i32> {
     match sys::fork() {
         Ok(0) => {
             let _ = sys::chdir("/root").or_else(|_| sys::chdir("/"));
-            let e = process::exec(SHELL, &["-sh", "-i"], &ENVIRONMENT);
+            let e = process::exec(SHELL, &["sh", "-i"], &ENVIRONMENT);
             eprintln!("init: cannot run {SHELL}: {e}");
             sys::exit(127)
         }
@@ -60,9 +60,12 @@ fn main() -> i32 {
         return 1;
     }
     open_console();
-    // The kernel may not know `proc`: the system still works without `ps`.
-    if let Err(e) = sys::mount("proc", "/proc", "proc", 0) {
-        eprintln!("init: mount /proc: {e}");
+    // The kernel may have mounted /proc itself (or not know `proc`: the
+    // system works without `ps`).
+    if sys::stat("/proc/1").is_err() {
+        if let Err(e) = sys::mount("proc", "/proc", "proc", 0) {
+            eprintln!("init: mount /proc: {e}");
+        }
     }
     for (k, v) in ENVIRONMENT.iter().filter_map(|v| v.split_once('=')) {
         env::set_var(k, v);
