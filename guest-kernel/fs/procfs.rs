@@ -225,14 +225,18 @@ fn pid_stat(t: &Task) -> String {
     };
     let start_stack = t.mm.as_ref().map_or(0, |m| m.start_stack);
     format!(
-        "{pid} ({comm}) {state} {ppid} {pgrp} {session} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} {stime} {cutime} {cstime} {priority} {nice} 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 0 0 0 0 17 0 {rt} {policy} 0 0 0\n",
+        "{pid} ({comm}) {state} {ppid} {pgrp} {session} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} {stime} {cutime} {cstime} {priority} {nice} 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 {sig} {blocked} {ignored} {caught} 0 0 0 17 0 {rt} {policy} 0 0 0\n",
         pid = t.pid,
         comm = t.comm(),
         state = t.state.letter(),
         ppid = t.ppid,
         pgrp = t.pgid,
         session = t.sid,
-        tpgid = -1,
+        tpgid = if t.sid != 0 { i64::from(crate::drivers::tty::foreground_pgrp()) } else { -1 },
+        sig = t.signals.pending,
+        blocked = t.signals.blocked,
+        ignored = mask_of(t, |h| h == crate::kernel::signal::SIG_IGN),
+        caught = mask_of(t, |h| h > crate::kernel::signal::SIG_IGN),
         flags = t.flags,
         utime = t.utime,
         stime = t.stime,
@@ -243,6 +247,16 @@ fn pid_stat(t: &Task) -> String {
         rt = t.rt_priority,
         policy = t.policy,
     )
+}
+
+/// The signals whose handler matches `f`, as a mask.
+fn mask_of(t: &Task, f: impl Fn(u64) -> bool) -> u64 {
+    t.signals
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| f(a.handler))
+        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 /// `/proc/PID/status`.
