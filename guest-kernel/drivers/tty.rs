@@ -145,6 +145,11 @@ pub fn attach_user_console(session: Pid, pgrp: Pid) {
     USER_CONSOLE.store(true, Ordering::Relaxed);
 }
 
+/// The console's foreground process group.
+pub fn foreground_pgrp() -> Pid {
+    TTY.lock().pgrp
+}
+
 /// Echo of a control character as `^X`.
 fn echo_ctl(b: u8) {
     console_write(&[b'^', b ^ 0x40]);

@@ -10,7 +10,6 @@
 //! strings and 16 random bytes near the top.
 
 use alloc::boxed::Box;
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::arch::x86_64::entry::TrapFrame;
@@ -331,9 +330,4 @@ pub fn install(t: &mut Task, loaded: Loaded, frame: &mut TrapFrame, fxsave: *mut
     unsafe {
         core::ptr::copy_nonoverlapping((&raw const clean).cast::<u8>(), fxsave, 512);
     }
-}
-
-/// The path for messages.
-pub fn describe(path: &str) -> String {
-    String::from(path)
 }

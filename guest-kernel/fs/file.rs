@@ -15,7 +15,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crate::kernel::errno::{EBADF, EINVAL, EISDIR, EMFILE, ENOTDIR, ENOTTY, ESPIPE, KResult};
+use crate::kernel::errno::{EBADF, EINVAL, EMFILE, ENOTDIR, ENOTTY, ESPIPE, KResult};
 
 /// `open` flags (asm-generic/fcntl.h).
 pub mod o {
@@ -25,7 +25,6 @@ pub mod o {
     pub const ACCMODE: u32 = 3;
     pub const CREAT: u32 = 0o100;
     pub const EXCL: u32 = 0o200;
-    pub const NOCTTY: u32 = 0o400;
     pub const TRUNC: u32 = 0o1000;
     pub const APPEND: u32 = 0o2000;
     pub const NONBLOCK: u32 = 0o4000;
@@ -41,7 +40,6 @@ pub mod s {
     pub const IFCHR: u32 = 0o020000;
     pub const IFDIR: u32 = 0o040000;
     pub const IFREG: u32 = 0o100000;
-    pub const IFLNK: u32 = 0o120000;
 }
 
 /// `d_type` values.
@@ -73,7 +71,7 @@ pub struct Stat {
 
 impl Stat {
     /// The x86-64 layout (arch/x86/include/uapi/asm/stat.h).
-    pub fn to_bytes(&self) -> [u8; 144] {
+    pub fn to_bytes(self) -> [u8; 144] {
         let mut b = [0u8; 144];
         let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
         put(0, &self.dev.to_le_bytes());
@@ -242,12 +240,6 @@ impl FileOps for NullDev {
     }
 }
 
-/// A stand-in for kinds that are directories without contents of their
-/// own; used by `stat` on an open directory of another kind.
-pub fn is_dir_error() -> crate::kernel::errno::Errno {
-    EISDIR
-}
-
 /// The most descriptors a process may have (`RLIMIT_NOFILE`).
 pub const NR_OPEN: usize = 1024;
 
@@ -344,13 +336,5 @@ impl FdTable {
     /// Closes everything (exit).
     pub fn close_all(&mut self) {
         self.fds.clear();
-    }
-
-    /// Open descriptors and their files.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, &Arc<File>)> {
-        self.fds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (i, &e.file)))
     }
 }

@@ -10,10 +10,10 @@
 //! writable ext2 come later and replace `root`'s direct use of the reader.
 
 pub mod bdev_reader;
-/// Open ext2 files and directories over a shared, cached volume.
-pub mod ext2;
 /// `execve`: the ELF64 loader and the initial stack.
 pub mod exec;
+/// Open ext2 files and directories over a shared, cached volume.
+pub mod ext2;
 /// Open files, descriptor tables, per-kind file operations.
 pub mod file;
 /// Path names: normalising, opening, `stat`.

@@ -98,11 +98,7 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
             entries.push(entry(3, dt::LNK, "self"));
             task::for_each(|t| {
                 if !t.is_idle() {
-                    entries.push(entry(
-                        u64::from(t.pid) << 8,
-                        dt::DIR,
-                        &format!("{}", t.pid),
-                    ));
+                    entries.push(entry(u64::from(t.pid) << 8, dt::DIR, &format!("{}", t.pid)));
                 }
             });
             Ok(Box::new(ProcDir {
@@ -154,7 +150,11 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
             let _ = writeln!(text, "cpu  {u} 0 {sy} {idle} 0 0 0 0 0 0");
             let _ = writeln!(text, "cpu0 {u} 0 {sy} {idle} 0 0 0 0 0 0");
             let _ = writeln!(text, "ctxt {}", crate::kernel::sched::context_switches());
-            let _ = writeln!(text, "btime {}", time::realtime_ns() / 1_000_000_000 - time::uptime_ns() / 1_000_000_000);
+            let _ = writeln!(
+                text,
+                "btime {}",
+                time::realtime_ns() / 1_000_000_000 - time::uptime_ns() / 1_000_000_000
+            );
             file(7, text)
         }
         ["version"] => file(
@@ -177,7 +177,10 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                 [] => {
                     let mut entries =
                         alloc::vec![entry(base, dt::DIR, "."), entry(1, dt::DIR, "..")];
-                    for (i, name) in ["stat", "status", "cmdline", "comm"].iter().enumerate() {
+                    for (i, name) in ["stat", "status", "cmdline", "comm", "maps"]
+                        .iter()
+                        .enumerate()
+                    {
                         entries.push(entry(base + 1 + i as u64, dt::REG, name));
                     }
                     Ok(Box::new(ProcDir {
@@ -193,6 +196,7 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                     ino: base + 3,
                 })),
                 ["comm"] => file(base + 4, format!("{}\n", t.comm())),
+                ["maps"] => file(base + 5, pid_maps(t)),
                 _ => Err(ENOENT),
             }
         }
@@ -225,14 +229,22 @@ fn pid_stat(t: &Task) -> String {
     };
     let start_stack = t.mm.as_ref().map_or(0, |m| m.start_stack);
     format!(
-        "{pid} ({comm}) {state} {ppid} {pgrp} {session} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} {stime} {cutime} {cstime} {priority} {nice} 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 0 0 0 0 0 17 0 {rt} {policy} 0 0 0\n",
+        "{pid} ({comm}) {state} {ppid} {pgrp} {session} {tty_nr} {tpgid} {flags} 0 0 0 0 {utime} {stime} {cutime} {cstime} {priority} {nice} 1 0 {start} {vsize} {rss} 18446744073709551615 0 0 {start_stack} 0 0 {sig} {blocked} {ignored} {caught} 0 0 0 17 0 {rt} {policy} 0 0 0\n",
         pid = t.pid,
         comm = t.comm(),
         state = t.state.letter(),
         ppid = t.ppid,
         pgrp = t.pgid,
         session = t.sid,
-        tpgid = -1,
+        tpgid = if t.sid != 0 {
+            i64::from(crate::drivers::tty::foreground_pgrp())
+        } else {
+            -1
+        },
+        sig = t.signals.pending,
+        blocked = t.signals.blocked,
+        ignored = mask_of(t, |h| h == crate::kernel::signal::SIG_IGN),
+        caught = mask_of(t, |h| h > crate::kernel::signal::SIG_IGN),
         flags = t.flags,
         utime = t.utime,
         stime = t.stime,
@@ -243,6 +255,38 @@ fn pid_stat(t: &Task) -> String {
         rt = t.rt_priority,
         policy = t.policy,
     )
+}
+
+/// The signals whose handler matches `f`, as a mask.
+fn mask_of(t: &Task, f: impl Fn(u64) -> bool) -> u64 {
+    t.signals
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| f(a.handler))
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
+/// `/proc/PID/maps`: one line per area.
+fn pid_maps(t: &Task) -> String {
+    let mut out = String::new();
+    let Some(mm) = &t.mm else { return out };
+    let mut vmas = mm.vmas.clone();
+    vmas.sort_by_key(|v| v.start);
+    for v in vmas {
+        let bit = |b: u32, c: char| if v.prot & b != 0 { c } else { '-' };
+        let _ = writeln!(
+            out,
+            "{:08x}-{:08x} {}{}{}p 00000000 00:00 0          {}",
+            v.start,
+            v.end,
+            bit(crate::mm::mmap::PROT_READ, 'r'),
+            bit(crate::mm::mmap::PROT_WRITE, 'w'),
+            bit(crate::mm::mmap::PROT_EXEC, 'x'),
+            v.name()
+        );
+    }
+    out
 }
 
 /// `/proc/PID/status`.

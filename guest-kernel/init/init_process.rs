@@ -54,7 +54,10 @@ pub fn run_init_process() -> bool {
                 t.files.install_at(fd, console.clone(), false);
             }
         }
-        Err(e) => pr_warn!("Warning: unable to open an initial console (error -{})", e.0),
+        Err(e) => pr_warn!(
+            "Warning: unable to open an initial console (error -{})",
+            e.0
+        ),
     }
     tty::attach_user_console(t.sid, t.pgid);
     pr_info!("Run {} as init process", path);

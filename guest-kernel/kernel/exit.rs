@@ -9,10 +9,10 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kernel::errno::{ECHILD, KResult};
+use crate::kernel::sched;
 use crate::kernel::signal::{self, SIGCHLD};
 use crate::kernel::task::{self, Pid, Task, TaskState, current, pf};
 use crate::kernel::wait::WaitQueue;
-use crate::kernel::sched;
 
 /// Parents waiting in `wait4`.
 static CHILD_WAIT: WaitQueue = WaitQueue::new();
@@ -48,10 +48,7 @@ pub fn do_exit_signal(sig: u32, core: bool) -> ! {
 pub fn do_exit(status: i32) -> ! {
     let t = current();
     if t.pid == 1 {
-        panic!(
-            "Attempted to kill init! exitcode=0x{:08x}",
-            status
-        );
+        panic!("Attempted to kill init! exitcode=0x{:08x}", status);
     }
     t.flags |= pf::EXITING;
     t.files.close_all();
@@ -72,10 +69,8 @@ pub fn do_exit(status: i32) -> ! {
     t.exit_status = status;
     t.state = TaskState::Zombie;
     notify_parent(t);
-    if orphan_zombie {
-        if let Some(init) = task::find(1) {
-            signal::send_signal(init, SIGCHLD);
-        }
+    if orphan_zombie && let Some(init) = task::find(1) {
+        signal::send_signal(init, SIGCHLD);
     }
     loop {
         sched::schedule();
@@ -138,7 +133,6 @@ pub fn do_wait(pid: i64, options: u32) -> KResult<Option<Reaped>> {
         if options & WNOHANG != 0 {
             return Ok(None);
         }
-        CHILD_WAIT
-            .wait_event_interruptible(|| CHILD_EVENTS.load(Ordering::Relaxed) != events)?;
+        CHILD_WAIT.wait_event_interruptible(|| CHILD_EVENTS.load(Ordering::Relaxed) != events)?;
     }
 }

@@ -45,7 +45,15 @@ fn new_task(pid: Pid, comm: &str, frame: &TrapFrame, fx: *const u8) -> KResult<B
         core::ptr::copy_nonoverlapping(fx, fx_ptr, 512);
         let sw = (fx_ptr as u64 - 7 * 8) as *mut u64;
         // r15, r14, r13, r12, rbx (the frame, for ret_from_fork), rbp, ret
-        let words = [0, 0, 0, 0, frame_ptr as u64, 0, ret_from_fork as usize as u64];
+        let words = [
+            0,
+            0,
+            0,
+            0,
+            frame_ptr as u64,
+            0,
+            ret_from_fork as *const () as u64,
+        ];
         for (i, w) in words.iter().enumerate() {
             sw.add(i).write(*w);
         }
@@ -64,7 +72,12 @@ pub fn do_fork(frame: &TrapFrame) -> KResult<Pid> {
     let pid = task::alloc_pid();
     let mut child_frame = *frame;
     child_frame.rax = 0;
-    let mut child = new_task(pid, parent.comm(), &child_frame, fxsave_at(parent.kstack_top))?;
+    let mut child = new_task(
+        pid,
+        parent.comm(),
+        &child_frame,
+        fxsave_at(parent.kstack_top),
+    )?;
     child.mm = mm;
     child.ppid = parent.pid;
     child.pgid = parent.pgid;

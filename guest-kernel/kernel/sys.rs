@@ -137,7 +137,9 @@ mod nr {
 pub fn do_syscall(frame: &mut TrapFrame) {
     let (n, a) = (
         frame.rax,
-        [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9],
+        [
+            frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+        ],
     );
     let r = dispatch(n, a, frame);
     frame.rax = match r {
@@ -228,8 +230,15 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
             let f = namei::fget(fd)?;
             chdir(f.path.clone())
         }
-        nr::RENAME | nr::MKDIR | nr::RMDIR | nr::LINK | nr::UNLINK | nr::SYMLINK | nr::CHMOD
-        | nr::MKDIRAT | nr::UNLINKAT => Err(EROFS),
+        nr::RENAME
+        | nr::MKDIR
+        | nr::RMDIR
+        | nr::LINK
+        | nr::UNLINK
+        | nr::SYMLINK
+        | nr::CHMOD
+        | nr::MKDIRAT
+        | nr::UNLINKAT => Err(EROFS),
         nr::READLINK => sys_readlinkat(namei::AT_FDCWD, a[0], a[1], a[2] as usize),
         nr::READLINKAT => sys_readlinkat(a[0] as i32, a[1], a[2], a[3] as usize),
         nr::UMASK => {
@@ -567,13 +576,16 @@ fn sys_dup3(old: i32, new: i32, flags: u32, dup2: bool) -> KResult<i64> {
     let t = current();
     let f = t.files.get(old)?;
     if old == new {
-        return if dup2 { Ok(i64::from(new)) } else { Err(EINVAL) };
+        return if dup2 {
+            Ok(i64::from(new))
+        } else {
+            Err(EINVAL)
+        };
     }
     if flags & !o::CLOEXEC != 0 || !(0..crate::fs::file::NR_OPEN as i32).contains(&new) {
         return Err(if new < 0 { EBADF } else { EINVAL });
     }
-    t.files
-        .install_at(new as usize, f, flags & o::CLOEXEC != 0);
+    t.files.install_at(new as usize, f, flags & o::CLOEXEC != 0);
     Ok(i64::from(new))
 }
 
@@ -593,9 +605,12 @@ fn sys_fcntl(fd: i32, cmd: u32, arg: u64) -> KResult<i64> {
             .map(i64::from),
         F_GETFD => Ok(i64::from(t.files.cloexec(fd)?)),
         F_SETFD => t.files.set_cloexec(fd, arg & 1 != 0).map(|_| 0),
-        F_GETFL => Ok(i64::from(f.flags.load(core::sync::atomic::Ordering::Relaxed))),
+        F_GETFL => Ok(i64::from(
+            f.flags.load(core::sync::atomic::Ordering::Relaxed),
+        )),
         F_SETFL => {
-            let keep = f.flags.load(core::sync::atomic::Ordering::Relaxed) & !(o::NONBLOCK | o::APPEND);
+            let keep =
+                f.flags.load(core::sync::atomic::Ordering::Relaxed) & !(o::NONBLOCK | o::APPEND);
             f.flags.store(
                 keep | (arg as u32 & (o::NONBLOCK | o::APPEND)),
                 core::sync::atomic::Ordering::Relaxed,
@@ -1111,7 +1126,7 @@ fn sys_mmap(a: [u64; 6]) -> KResult<i64> {
 }
 
 fn sys_munmap(addr: u64, len: u64) -> KResult<i64> {
-    if addr % PAGE_SIZE != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
         return Err(EINVAL);
     }
     let end = addr
@@ -1124,7 +1139,7 @@ fn sys_munmap(addr: u64, len: u64) -> KResult<i64> {
 }
 
 fn sys_mprotect(addr: u64, len: u64, prot: u32) -> KResult<i64> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(EINVAL);
     }
     let end = addr

@@ -266,7 +266,7 @@ pub fn current() -> &'static mut Task {
 /// Whether the task machinery is up.
 pub fn tasks_ready() -> bool {
     // SAFETY: a plain read of a pointer written during boot / switches.
-    unsafe { !(*(&raw const CURRENT)).is_null() }
+    unsafe { !CURRENT.is_null() }
 }
 
 /// Sets the running task (the context switch).

@@ -67,6 +67,18 @@ pub struct Vma {
     pub kind: VmaKind,
 }
 
+impl Vma {
+    /// The name `/proc/PID/maps` would show.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            VmaKind::Image => "",
+            VmaKind::Heap => "[heap]",
+            VmaKind::Stack => "[stack]",
+            VmaKind::Anon => "",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VmaKind {
     Image,
@@ -156,7 +168,7 @@ impl Mm {
     /// Maps zeroed pages over `[start, end)` (page-aligned) with `prot`;
     /// pages already mapped keep their contents and gain the rights.
     pub fn map_anon(&mut self, start: u64, end: u64, prot: u32, kind: VmaKind) -> KResult<()> {
-        if start >= end || end > TASK_SIZE || start % PAGE_SIZE != 0 {
+        if start >= end || end > TASK_SIZE || !start.is_multiple_of(PAGE_SIZE) {
             return Err(ENOMEM);
         }
         let leaf = Self::leaf_flags(prot);

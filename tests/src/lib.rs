@@ -3,6 +3,8 @@
 
 /// Boot-sector programs that exercise the BIOS services.
 pub mod bootdisk;
+/// Scripted console sessions with a booted guest.
+pub mod console;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
 /// Golden-file runner for instruction tests.

@@ -4,7 +4,7 @@ image builder does this for real).
 
   mkdisk.py OUT --mbr MBR.bin --stage2 STAGE2.bin --root PART.img
             [--swap-mib N] [--zero-stage2] [--truncate-sectors N]
-            [--stage2-sectors N]
+            [--stage2-sectors N] [--stage2-pad-sectors N]
 
 LBA 0: the MBR code (first 446 bytes), a partition table (1: type 0x83,
 active, at LBA 2048 holding PART.img; 2: type 0x82 swap after it) and
@@ -33,6 +33,8 @@ def main():
     p.add_argument("--zero-stage2", action="store_true")
     p.add_argument("--truncate-sectors", type=int)
     p.add_argument("--stage2-sectors", type=int, help="overwrite the length in stage 2's header")
+    p.add_argument("--stage2-pad-sectors", type=int, default=0,
+                   help="grow stage 2 by N zero sectors, moving its end marker (tests chunked loads)")
     a = p.parse_args()
 
     mbr = open(a.mbr, "rb").read()
@@ -42,6 +44,12 @@ def main():
     stage2 += bytes(-len(stage2) % 512)
     if 1 + len(stage2) // 512 > ROOT_LBA:
         sys.exit("stage 2 does not fit before LBA 2048")
+    if a.stage2_pad_sectors:
+        marker = stage2[-8:]
+        if marker != b"PCS2END!":
+            sys.exit("stage 2 does not end with its end marker")
+        stage2 = stage2[:-8] + bytes(a.stage2_pad_sectors * 512) + marker
+        stage2 = stage2[:4] + struct.pack("<H", len(stage2) // 512) + stage2[6:]
     if a.stage2_sectors is not None:
         stage2 = stage2[:4] + struct.pack("<H", a.stage2_sectors) + stage2[6:]
     if a.zero_stage2:

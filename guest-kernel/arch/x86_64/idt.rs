@@ -104,11 +104,8 @@ pub fn init() {
     // `int 0x80`: callable from ring 3, no IST (the privilege change
     // switches to TSS.RSP0, the task's kernel stack). A trap gate leaves
     // IF as it was; the dispatcher turns interrupts off and on itself.
-    idt[IA32_SYSCALL_VECTOR as usize] = Gate::new(
-        stub_address(IA32_SYSCALL_VECTOR),
-        0,
-        GATE_TRAP_USER,
-    );
+    idt[IA32_SYSCALL_VECTOR as usize] =
+        Gate::new(stub_address(IA32_SYSCALL_VECTOR), 0, GATE_TRAP_USER);
     let ptr = DescriptorTablePointer {
         limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
         base: idt.as_ptr() as u64,

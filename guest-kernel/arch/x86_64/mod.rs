@@ -26,9 +26,9 @@ pub mod irq;
 pub mod pgtable;
 /// `syscall`/`sysret` MSRs.
 pub mod syscall;
-/// Copying to and from user memory with fault fixups.
-pub mod uaccess;
 /// Exception handlers and the oops report.
 pub mod traps;
 /// The task-state segment: the interrupt stack table.
 pub mod tss;
+/// Copying to and from user memory with fault fixups.
+pub mod uaccess;

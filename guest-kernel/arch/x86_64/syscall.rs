@@ -22,7 +22,7 @@ pub fn init() {
     // point is valid kernel text.
     unsafe {
         cpu::wrmsr(MSR_STAR, (0x23u64 << 48) | (0x10u64 << 32));
-        cpu::wrmsr(MSR_LSTAR, entry_syscall_64 as usize as u64);
+        cpu::wrmsr(MSR_LSTAR, entry_syscall_64 as *const () as u64);
         cpu::wrmsr(MSR_SYSCALL_MASK, SFMASK);
         cpu::wrmsr(cpu::MSR_EFER, cpu::rdmsr(cpu::MSR_EFER) | EFER_SCE);
     }

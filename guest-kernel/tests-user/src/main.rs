@@ -101,7 +101,9 @@ fn print_num(mut v: i64) {
 
 fn exit(code: u64) -> ! {
     sys(EXIT, code, 0, 0);
-    loop {}
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 static mut FAILS: u32 = 0;
@@ -121,6 +123,53 @@ fn check(name: &str, got: i64, want: i64) {
     print("\n");
 }
 
+fn now_ns() -> i64 {
+    let mut ts = [0i64; 2];
+    sys(CLOCK_GETTIME, 1, ts.as_mut_ptr() as u64, 0);
+    ts[0] * 1_000_000_000 + ts[1]
+}
+
+/// Two processes bounce a byte over two pipes: each round trip is two
+/// context switches and four system calls.
+fn pingpong() {
+    const ROUNDS: i64 = 1000;
+    let mut a = [0i32; 2];
+    let mut b = [0i32; 2];
+    sys(PIPE, a.as_mut_ptr() as u64, 0, 0);
+    sys(PIPE, b.as_mut_ptr() as u64, 0, 0);
+    let pid = sys(FORK, 0, 0, 0);
+    let mut byte = [0u8; 1];
+    if pid == 0 {
+        sys(CLOSE, a[1] as u64, 0, 0);
+        while sys(READ, a[0] as u64, byte.as_mut_ptr() as u64, 1) == 1 {
+            write(b[1] as u64, &byte);
+        }
+        exit(0);
+    }
+    sys(CLOSE, a[0] as u64, 0, 0);
+    sys(CLOSE, b[1] as u64, 0, 0);
+    let t0 = now_ns();
+    let mut ok = 0;
+    for _ in 0..ROUNDS {
+        write(a[1] as u64, b"x");
+        ok += sys(READ, b[0] as u64, byte.as_mut_ptr() as u64, 1);
+    }
+    let dt = now_ns() - t0;
+    sys(CLOSE, a[1] as u64, 0, 0);
+    check("pingpong: child status", i64::from(wait(pid)), 0);
+    check("pingpong: round trips", ok, ROUNDS);
+    print("pingpong: ns per round trip (2 switches, 4 syscalls) = ");
+    print_num(dt / ROUNDS);
+    print("\n");
+    let t0 = now_ns();
+    for _ in 0..ROUNDS {
+        sys(GETPID, 0, 0, 0);
+    }
+    print("pingpong: ns per getpid = ");
+    print_num((now_ns() - t0) / ROUNDS);
+    print("\n");
+}
+
 fn now_ms() -> i64 {
     let mut ts = [0i64; 2];
     sys(CLOCK_GETTIME, 1, ts.as_mut_ptr() as u64, 0);
@@ -135,27 +184,58 @@ fn wait(pid: i64) -> i32 {
 
 fn fault() {
     check("write(1, 0x1, 5)", write_raw(1, 0x1, 5), -14);
-    check("write(1, kernel address, 5)", write_raw(1, 0xffff_8880_0000_0000, 5), -14);
-    check("read(0, non-canonical, 1)", sys(READ, 0, 0x8000_0000_0000_0000, 1), -14);
+    check(
+        "write(1, kernel address, 5)",
+        write_raw(1, 0xffff_8880_0000_0000, 5),
+        -14,
+    );
+    check(
+        "read(0, non-canonical, 1)",
+        sys(READ, 0, 0x8000_0000_0000_0000, 1),
+        -14,
+    );
     check("open(NULL)", sys(OPEN, 0, 0, 0), -14);
     check("pipe(0x10)", sys(PIPE, 0x10, 0, 0), -14);
-    check("wait4(-1, 0x10 status) with no child", sys(WAIT4, u64::MAX, 0x10, 0), -10);
+    check(
+        "wait4(-1, 0x10 status) with no child",
+        sys(WAIT4, u64::MAX, 0x10, 0),
+        -10,
+    );
     // (Only in the guest: Linux's int 0x80 is the i386 ABI.)
-    check("getpid via int 0x80 == syscall", sys_int80(GETPID, 0, 0, 0), sys(GETPID, 0, 0, 0));
+    check(
+        "getpid via int 0x80 == syscall",
+        sys_int80(GETPID, 0, 0, 0),
+        sys(GETPID, 0, 0, 0),
+    );
     let argv = [c"/bin/badelf".as_ptr() as u64, 0];
     check(
         "execve(/bin/badelf)",
-        sys(EXECVE, c"/bin/badelf".as_ptr() as u64, argv.as_ptr() as u64, 0),
+        sys(
+            EXECVE,
+            c"/bin/badelf".as_ptr() as u64,
+            argv.as_ptr() as u64,
+            0,
+        ),
         -8,
     );
     check(
         "execve(/bin/truncelf)",
-        sys(EXECVE, c"/bin/truncelf".as_ptr() as u64, argv.as_ptr() as u64, 0),
+        sys(
+            EXECVE,
+            c"/bin/truncelf".as_ptr() as u64,
+            argv.as_ptr() as u64,
+            0,
+        ),
         -8,
     );
     check(
         "execve(/etc/motd) (not executable)",
-        sys(EXECVE, c"/etc/motd".as_ptr() as u64, argv.as_ptr() as u64, 0),
+        sys(
+            EXECVE,
+            c"/etc/motd".as_ptr() as u64,
+            argv.as_ptr() as u64,
+            0,
+        ),
         -13,
     );
     check(
@@ -190,7 +270,12 @@ fn fault() {
     let pid = sys(FORK, 0, 0, 0);
     if pid == 0 {
         let argv = [c"ktest".as_ptr() as u64, c"exit7".as_ptr() as u64, 0];
-        sys(EXECVE, c"/bin/ktest".as_ptr() as u64, argv.as_ptr() as u64, 0);
+        sys(
+            EXECVE,
+            c"/bin/ktest".as_ptr() as u64,
+            argv.as_ptr() as u64,
+            0,
+        );
         exit(99);
     }
     check("exec'd child exit status", i64::from(wait(pid)), 7 << 8);
@@ -200,15 +285,27 @@ fn fault() {
     write(fds[1] as u64, b"abc");
     sys(CLOSE, fds[1] as u64, 0, 0);
     let mut buf = [0u8; 8];
-    check("read pipe", sys(READ, fds[0] as u64, buf.as_mut_ptr() as u64, 8), 3);
-    check("read pipe at EOF", sys(READ, fds[0] as u64, buf.as_mut_ptr() as u64, 8), 0);
+    check(
+        "read pipe",
+        sys(READ, fds[0] as u64, buf.as_mut_ptr() as u64, 8),
+        3,
+    );
+    check(
+        "read pipe at EOF",
+        sys(READ, fds[0] as u64, buf.as_mut_ptr() as u64, 8),
+        0,
+    );
     sys(CLOSE, fds[0] as u64, 0, 0);
     sys(PIPE, fds.as_mut_ptr() as u64, 0, 0);
     sys(CLOSE, fds[0] as u64, 0, 0);
     let sa = [1u64, 0, 0, 0]; // SIG_IGN for SIGPIPE
     // SAFETY: a valid sigaction and sigsetsize 8.
     unsafe { syscall6(RT_SIGACTION, [13, sa.as_ptr() as u64, 0, 8, 0, 0]) };
-    check("write to a pipe without readers", write(fds[1] as u64, b"x"), -32);
+    check(
+        "write to a pipe without readers",
+        write(fds[1] as u64, b"x"),
+        -32,
+    );
     print("fault: done\n");
 }
 
@@ -245,7 +342,12 @@ fn worker(fd: i32, letter: u8, n: u32, fifo: bool) -> i64 {
 fn collect(fd: i32, buf: &mut [u8]) -> usize {
     let mut n = 0;
     loop {
-        let r = sys(READ, fd as u64, buf[n..].as_mut_ptr() as u64, (buf.len() - n) as u64);
+        let r = sys(
+            READ,
+            fd as u64,
+            buf[n..].as_mut_ptr() as u64,
+            (buf.len() - n) as u64,
+        );
         if r <= 0 {
             return n;
         }
@@ -293,8 +395,16 @@ fn fifo() {
     let first = s.iter().position(|&c| c == b'F').unwrap_or(0);
     let last = s.iter().rposition(|&c| c == b'F').unwrap_or(0);
     let os_inside = s[first..=last].iter().filter(|&&c| c == b'O').count();
-    check("fifo: SCHED_OTHER letters inside the FIFO run", os_inside as i64, 0);
-    check("fifo: the FIFO child ran before the other finished", i64::from(last < n - 1), 1);
+    check(
+        "fifo: SCHED_OTHER letters inside the FIFO run",
+        os_inside as i64,
+        0,
+    );
+    check(
+        "fifo: the FIFO child ran before the other finished",
+        i64::from(last < n - 1),
+        1,
+    );
 }
 
 extern "C" fn start_rust(sp: *const u64) -> ! {
@@ -319,10 +429,11 @@ extern "C" fn start_rust(sp: *const u64) -> ! {
         b"preempt" => preempt(),
         b"fifo" => fifo(),
         b"exit7" => exit(7),
+        b"pingpong" => pingpong(),
         b"spin" => loop {
             core::hint::spin_loop();
         },
-        _ => print("usage: ktest fault|preempt|fifo|spin\n"),
+        _ => print("usage: ktest fault|preempt|fifo|pingpong|spin\n"),
     }
     // SAFETY: single-threaded.
     let fails = unsafe { FAILS };

@@ -63,7 +63,10 @@ impl core::fmt::Display for AtaError {
         match self {
             AtaError::Timeout => write!(f, "the drive did not answer in time"),
             AtaError::Device { status, error } => {
-                write!(f, "the drive reported an error (status {status:#04x}, error {error:#04x})")
+                write!(
+                    f,
+                    "the drive reported an error (status {status:#04x}, error {error:#04x})"
+                )
             }
             AtaError::OutOfRange => write!(f, "read past the end of the disk"),
         }
@@ -127,7 +130,14 @@ impl AtaDisk {
         } else {
             lba28
         };
-        Some(AtaDisk { channel, drive, sectors, lba48, base, control })
+        Some(AtaDisk {
+            channel,
+            drive,
+            sectors,
+            lba48,
+            base,
+            control,
+        })
     }
 
     /// Every ATA disk present, in the BIOS's order (primary master, primary
@@ -166,7 +176,10 @@ impl AtaDisk {
         wait_not_busy(base)?;
         let slave = self.drive << 4;
         if end <= 0x0FFF_FFFF || !self.lba48 {
-            outb(base + REG_DEVICE, DEVICE_LEGACY | DEVICE_LBA | slave | ((lba >> 24) as u8 & 0x0F));
+            outb(
+                base + REG_DEVICE,
+                DEVICE_LEGACY | DEVICE_LBA | slave | ((lba >> 24) as u8 & 0x0F),
+            );
             delay_400ns(self.control);
             outb(base + REG_COUNT, count as u8); // 0 would mean 256
             outb(base + REG_LBA_LOW, lba as u8);
@@ -191,13 +204,19 @@ impl AtaDisk {
             delay_400ns(self.control);
             let status = wait_drq(base)?;
             if status & (STATUS_ERR | STATUS_DF) != 0 || status & STATUS_DRQ == 0 {
-                return Err(AtaError::Device { status, error: inb(base + REG_ERROR) });
+                return Err(AtaError::Device {
+                    status,
+                    error: inb(base + REG_ERROR),
+                });
             }
             insw(base + REG_DATA, sector);
         }
         let status = inb(base + REG_STATUS);
         if status & (STATUS_ERR | STATUS_DF) != 0 {
-            return Err(AtaError::Device { status, error: inb(base + REG_ERROR) });
+            return Err(AtaError::Device {
+                status,
+                error: inb(base + REG_ERROR),
+            });
         }
         Ok(())
     }

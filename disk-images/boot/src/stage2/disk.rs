@@ -20,12 +20,21 @@ pub struct Partition {
 
 impl Partition {
     pub fn new(disk: AtaDisk, first_lba: u64, sectors: u64) -> Partition {
-        Partition { disk, first_lba, sectors, cached_lba: None, cache: [0; SECTOR_SIZE], last_error: None }
+        Partition {
+            disk,
+            first_lba,
+            sectors,
+            cached_lba: None,
+            cache: [0; SECTOR_SIZE],
+            last_error: None,
+        }
     }
 
     /// Reads `buf.len()` bytes at byte `offset` from the partition's start.
     pub fn read_bytes(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), AtaError> {
-        let end = offset.checked_add(buf.len() as u64).ok_or(AtaError::OutOfRange)?;
+        let end = offset
+            .checked_add(buf.len() as u64)
+            .ok_or(AtaError::OutOfRange)?;
         if end > self.sectors * SECTOR_SIZE as u64 {
             return Err(AtaError::OutOfRange);
         }
@@ -34,7 +43,11 @@ impl Partition {
         while !buf.is_empty() {
             let sector = offset / SECTOR_SIZE as u64;
             let within = (offset % SECTOR_SIZE as u64) as usize;
-            let whole = if within == 0 { buf.len() / SECTOR_SIZE } else { 0 };
+            let whole = if within == 0 {
+                buf.len() / SECTOR_SIZE
+            } else {
+                0
+            };
             let n = if whole > 0 {
                 let n = whole * SECTOR_SIZE;
                 self.disk.read(self.first_lba + sector, &mut buf[..n])?;

@@ -27,7 +27,9 @@ impl core::fmt::Display for ElfError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             ElfError::BadHeader(why) => write!(f, "bad ELF header: {why}"),
-            ElfError::BadSegment { index, why } => write!(f, "bad ELF program header {index}: {why}"),
+            ElfError::BadSegment { index, why } => {
+                write!(f, "bad ELF program header {index}: {why}")
+            }
         }
     }
 }
@@ -97,7 +99,11 @@ pub fn parse_header(b: &[u8; EHDR_SIZE], file_size: u64) -> Result<Header, ElfEr
         Some(end) if end <= file_size => {}
         _ => return bad("program headers lie outside the file"),
     }
-    Ok(Header { entry: u64_at(b, 24), phoff, phnum })
+    Ok(Header {
+        entry: u64_at(b, 24),
+        phoff,
+        phnum,
+    })
 }
 
 /// Decodes program header `index` from its 56 bytes.

@@ -46,6 +46,20 @@ stage2_entry16:
     movw $msg_start, %si
     call puts16
 
+    # The image's last 8 bytes must be "PCS2END!": a check that the MBR
+    # loaded all of it. Its address, 0x8000 + sectors * 512 - 8, is
+    # (0x800 + sectors * 32 - 1):0008 in segment:offset form.
+    movw stage2_header + 4, %ax
+    shlw $5, %ax
+    addw $0x800 - 1, %ax
+    movw %ax, %es
+    cmpl $0x32534350, %es:8         # "PCS2"
+    jne incomplete
+    cmpl $0x21444E45, %es:12        # "END!"
+    jne incomplete
+    xorw %ax, %ax
+    movw %ax, %es
+
     # CPUID exists on every CPU with long mode; check the extended leaves.
     movl $0x80000000, %eax
     cpuid
@@ -64,6 +78,11 @@ stage2_entry16:
 
 no_long_mode:
     movw $msg_no_lm, %si
+    jmp die16
+incomplete:
+    xorw %ax, %ax
+    movw %ax, %es
+    movw $msg_incomplete, %si
     jmp die16
 no_a20:
     movw $msg_no_a20, %si
@@ -336,6 +355,7 @@ gdt_pointer:
 msg_start:  .asciz "stage2: started\r\n"
 msg_no_lm:  .asciz "stage2: this CPU has no long mode\r\n"
 msg_no_a20: .asciz "stage2: cannot enable A20\r\n"
+msg_incomplete: .asciz "stage2: image incomplete (no end marker where its header says)\r\n"
 
 # ---- what the real-mode code found, read by the Rust part ------------------
 .section .data16, "aw"

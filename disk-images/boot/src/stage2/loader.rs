@@ -3,7 +3,7 @@
 //! physical addresses (`p_paddr`) and maps them at their virtual ones
 //! (`p_vaddr`) with 4 KiB pages, writable and executable as their flags say.
 
-use crate::elf::{self, ElfError, Segment, EHDR_SIZE, MAX_PHDRS, PHDR_SIZE, PF_W, PF_X, PT_LOAD};
+use crate::elf::{self, ElfError, Segment, EHDR_SIZE, MAX_PHDRS, PF_W, PF_X, PHDR_SIZE, PT_LOAD};
 use crate::memory::MemoryMap;
 use crate::paging::{self, Access, MapError};
 use crate::rootfs::{File, FsError};
@@ -84,7 +84,10 @@ pub fn load(file: &mut File, memory: &MemoryMap, nx: bool) -> Result<LoadedKerne
         check_segment(index, &seg, size, memory)?;
         for other in &segments[..n] {
             if seg.paddr < other.paddr + other.memsz && other.paddr < seg.paddr + seg.memsz {
-                return Err(bad_segment(index, "overlaps another segment in physical memory"));
+                return Err(bad_segment(
+                    index,
+                    "overlaps another segment in physical memory",
+                ));
             }
         }
         segments[n] = seg;
@@ -94,24 +97,32 @@ pub fn load(file: &mut File, memory: &MemoryMap, nx: bool) -> Result<LoadedKerne
     if segments.is_empty() {
         return Err(ElfError::BadHeader("no loadable segments").into());
     }
-    let entry_ok = segments
-        .iter()
-        .any(|s| s.flags & PF_X != 0 && s.vaddr <= header.entry && header.entry < s.vaddr + s.memsz);
+    let entry_ok = segments.iter().any(|s| {
+        s.flags & PF_X != 0 && s.vaddr <= header.entry && header.entry < s.vaddr + s.memsz
+    });
     if !entry_ok {
         return Err(ElfError::BadHeader("the entry point is not in an executable segment").into());
     }
 
-    let mut kernel = LoadedKernel { entry: header.entry, phys_start: u64::MAX, phys_end: 0 };
+    let mut kernel = LoadedKernel {
+        entry: header.entry,
+        phys_start: u64::MAX,
+        phys_end: 0,
+    };
     for seg in segments {
         // SAFETY: check_segment showed [paddr, paddr + memsz) is RAM below
         // 4 GiB (identity-mapped) and above stage 2's memory, and segments
         // do not overlap one another; nothing else lives there.
-        let dest = unsafe { core::slice::from_raw_parts_mut(seg.paddr as *mut u8, seg.memsz as usize) };
+        let dest =
+            unsafe { core::slice::from_raw_parts_mut(seg.paddr as *mut u8, seg.memsz as usize) };
         let (data, bss) = dest.split_at_mut(seg.filesz as usize);
         file.read_exact_at(seg.offset, data)?;
         bss.fill(0);
 
-        let access = Access { writable: seg.flags & PF_W != 0, executable: seg.flags & PF_X != 0 };
+        let access = Access {
+            writable: seg.flags & PF_W != 0,
+            executable: seg.flags & PF_X != 0,
+        };
         let first = seg.vaddr & !(PAGE - 1);
         let last = (seg.vaddr + seg.memsz - 1) & !(PAGE - 1);
         let phys_first = seg.paddr & !(PAGE - 1);
@@ -124,13 +135,20 @@ pub fn load(file: &mut File, memory: &MemoryMap, nx: bool) -> Result<LoadedKerne
             page += PAGE;
         }
         kernel.phys_start = kernel.phys_start.min(phys_first);
-        kernel.phys_end = kernel.phys_end.max((seg.paddr + seg.memsz).next_multiple_of(PAGE));
+        kernel.phys_end = kernel
+            .phys_end
+            .max((seg.paddr + seg.memsz).next_multiple_of(PAGE));
     }
     paging::flush();
     Ok(kernel)
 }
 
-fn check_segment(index: usize, seg: &Segment, file_size: u64, memory: &MemoryMap) -> Result<(), LoadError> {
+fn check_segment(
+    index: usize,
+    seg: &Segment,
+    file_size: u64,
+    memory: &MemoryMap,
+) -> Result<(), LoadError> {
     if seg.filesz > seg.memsz {
         return Err(bad_segment(index, "file size exceeds memory size"));
     }
@@ -139,20 +157,32 @@ fn check_segment(index: usize, seg: &Segment, file_size: u64, memory: &MemoryMap
         _ => return Err(bad_segment(index, "its data lies outside the file")),
     }
     if seg.vaddr < HIGHER_HALF || seg.vaddr.checked_add(seg.memsz).is_none() {
-        return Err(bad_segment(index, "virtual address not canonical in the higher half"));
+        return Err(bad_segment(
+            index,
+            "virtual address not canonical in the higher half",
+        ));
     }
     if seg.vaddr % PAGE != seg.paddr % PAGE {
-        return Err(bad_segment(index, "virtual and physical addresses differ modulo 4 KiB"));
+        return Err(bad_segment(
+            index,
+            "virtual and physical addresses differ modulo 4 KiB",
+        ));
     }
     let end = match seg.paddr.checked_add(seg.memsz) {
         Some(end) if end <= IDENTITY_END => end,
         _ => return Err(bad_segment(index, "physical address range above 4 GiB")),
     };
     if seg.paddr < LOW_MEMORY_END {
-        return Err(bad_segment(index, "physical address below 1 MiB (stage 2's memory)"));
+        return Err(bad_segment(
+            index,
+            "physical address below 1 MiB (stage 2's memory)",
+        ));
     }
     if !memory.is_ram(seg.paddr, end) {
-        return Err(bad_segment(index, "physical address range is not RAM in the memory map"));
+        return Err(bad_segment(
+            index,
+            "physical address range is not RAM in the memory map",
+        ));
     }
     Ok(())
 }

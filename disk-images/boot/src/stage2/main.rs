@@ -12,26 +12,26 @@
 #![no_std]
 #![no_main]
 
-/// Port I/O.
-mod port;
-/// COM1 and `println!`.
-mod serial;
-/// memcpy and friends, the panic handler.
-mod rt;
-/// The memory map from E820 (or E801h/88h).
-mod memory;
 /// ATA PIO disk driver.
 mod ata;
 /// A partition as a byte-addressed device.
 mod disk;
-/// The ext2 root file system.
-mod rootfs;
 /// ELF64 header parsing.
 mod elf;
-/// The kernel's higher-half page tables.
-mod paging;
 /// Loading the kernel's segments.
 mod loader;
+/// The memory map from E820 (or E801h/88h).
+mod memory;
+/// The kernel's higher-half page tables.
+mod paging;
+/// Port I/O.
+mod port;
+/// The ext2 root file system.
+mod rootfs;
+/// memcpy and friends, the panic handler.
+mod rt;
+/// COM1 and `println!`.
+mod serial;
 
 use ata::{AtaDisk, AtaError};
 use core::fmt;
@@ -69,6 +69,7 @@ enum Error {
     BootDiskNotFound(u8),
     Disk(&'static str, AtaError),
     NoRootPartition,
+    PartitionPastDiskEnd(u8),
     Fs(FsError),
     Kernel(loader::LoadError),
 }
@@ -76,14 +77,23 @@ enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoMemoryMap => write!(f, "the BIOS gave no memory map (E820h, E801h and 88h failed)"),
+            Error::NoMemoryMap => write!(
+                f,
+                "the BIOS gave no memory map (E820h, E801h and 88h failed)"
+            ),
             Error::NotAHardDisk(d) => write!(f, "boot drive {d:#04x} is not a hard disk"),
             Error::NoAtaDisk => write!(f, "no ATA disk found"),
             Error::BootDiskNotFound(d) => {
-                write!(f, "boot drive {d:#04x}: no ATA disk holds the partition table the BIOS booted")
+                write!(
+                    f,
+                    "boot drive {d:#04x}: no ATA disk holds the partition table the BIOS booted"
+                )
             }
             Error::Disk(what, e) => write!(f, "reading {what}: {e}"),
             Error::NoRootPartition => write!(f, "no active Linux (type 0x83) partition in the MBR"),
+            Error::PartitionPastDiskEnd(n) => {
+                write!(f, "partition {n} extends past the end of the disk")
+            }
             Error::Fs(e) => write!(f, "{e}"),
             // A read error names its path itself.
             Error::Kernel(loader::LoadError::Read(e)) => write!(f, "{e}"),
@@ -107,7 +117,11 @@ pub extern "C" fn stage2_main() -> ! {
 fn boot() -> Result<core::convert::Infallible, Error> {
     // SAFETY: written by the real-mode code before long mode, read-only since.
     let (drive, nx, a20) = unsafe { (s2_boot_drive, s2_nx != 0, s2_a20_method) };
-    println!("stage2: long mode; A20 {}; NX {}", a20_method_name(a20), if nx { "on" } else { "absent" });
+    println!(
+        "stage2: long mode; A20 {}; NX {}",
+        a20_method_name(a20),
+        if nx { "on" } else { "absent" }
+    );
 
     let memory = memory::collect().ok_or(Error::NoMemoryMap)?;
     print_memory_map(&memory);
@@ -121,16 +135,23 @@ fn boot() -> Result<core::convert::Infallible, Error> {
         if disk.lba48 { ", LBA48" } else { "" }
     );
     let (number, first_lba, sectors) = root_partition(&table)?;
+    if first_lba + sectors > disk.sectors {
+        return Err(Error::PartitionPastDiskEnd(number));
+    }
     println!("stage2: root is partition {number} (LBA {first_lba}, {sectors} sectors)");
 
     let mut fs = RootFs::open(Partition::new(disk, first_lba, sectors)).map_err(Error::Fs)?;
     let mut kernel_file = fs.open_file(KERNEL_PATH).map_err(Error::Fs)?;
-    println!("stage2: loading {KERNEL_PATH} ({} bytes)", kernel_file.size());
+    println!(
+        "stage2: loading {KERNEL_PATH} ({} bytes)",
+        kernel_file.size()
+    );
     let kernel = loader::load(&mut kernel_file, &memory, nx).map_err(Error::Kernel)?;
 
-    // SAFETY: single-threaded; BOOT_INFO is only touched here and then
-    // handed over.
-    let info = unsafe { &mut *(&raw mut BOOT_INFO) };
+    let info_ptr = &raw mut BOOT_INFO;
+    // SAFETY: single-threaded; BOOT_INFO (a live, aligned static) is only
+    // touched here and then handed over.
+    let info = unsafe { &mut *info_ptr };
     info.memory_map[..memory.len].copy_from_slice(memory.regions());
     info.memory_map_len = memory.len as u32;
     info.boot_disk = BootDisk {
@@ -170,7 +191,12 @@ fn print_memory_map(memory: &MemoryMap) {
     };
     println!("stage2: memory map ({source}):");
     for r in memory.regions() {
-        println!("stage2:   {:#012x}-{:#012x} type {}", r.base, r.base + r.length, r.kind);
+        println!(
+            "stage2:   {:#012x}-{:#012x} type {}",
+            r.base,
+            r.base + r.length,
+            r.kind
+        );
     }
 }
 
@@ -187,13 +213,15 @@ fn find_boot_disk(drive: u8) -> Result<(AtaDisk, [u8; SECTOR]), Error> {
     }
     // SAFETY: the BIOS loaded the MBR at 0x7C00 (identity-mapped) and
     // nothing has written its partition table (bytes 446..512) since.
-    let booted = unsafe { core::slice::from_raw_parts((MBR_ADDRESS + 446) as *const u8, SECTOR - 446) };
+    let booted =
+        unsafe { core::slice::from_raw_parts((MBR_ADDRESS + 446) as *const u8, SECTOR - 446) };
     let guess = usize::from(drive - 0x80);
     let order = core::iter::once(guess).chain((0..count).filter(|&i| i != guess));
     for i in order.filter(|&i| i < count) {
         let Some(disk) = disks[i] else { continue };
         let mut mbr = [0u8; SECTOR];
-        disk.read(0, &mut mbr).map_err(|e| Error::Disk("the MBR", e))?;
+        disk.read(0, &mut mbr)
+            .map_err(|e| Error::Disk("the MBR", e))?;
         if mbr[446..] == *booted {
             return Ok((disk, mbr));
         }
@@ -229,6 +257,14 @@ fn read_cmdline(fs: &mut RootFs, out: &mut [u8; MAX_CMDLINE]) -> Result<usize, E
     let mut len = n;
     while len > 0 && matches!(out[len - 1], b'\n' | b'\r') {
         len -= 1;
+    }
+    // A cut through a multi-byte character would make the whole line
+    // invalid UTF-8 (which the kernel reads as empty): drop the partial
+    // character instead.
+    if let Err(e) = core::str::from_utf8(&out[..len]) {
+        if e.error_len().is_none() {
+            len = e.valid_up_to();
+        }
     }
     Ok(len)
 }

@@ -40,7 +40,12 @@ impl MemoryMap {
 
     fn push(&mut self, base: u64, length: u64, kind: u32) {
         if length != 0 && self.len < MAX_MEMORY_REGIONS {
-            self.regions[self.len] = MemoryRegion { base, length, kind, ext_attr: 1 };
+            self.regions[self.len] = MemoryRegion {
+                base,
+                length,
+                kind,
+                ext_attr: 1,
+            };
             self.len += 1;
         }
     }
@@ -53,7 +58,9 @@ impl MemoryMap {
             let next = self
                 .regions()
                 .iter()
-                .filter(|r| r.kind == E820_RAM && r.base <= at && at < r.base.saturating_add(r.length))
+                .filter(|r| {
+                    r.kind == E820_RAM && r.base <= at && at < r.base.saturating_add(r.length)
+                })
                 .map(|r| r.base.saturating_add(r.length))
                 .max();
             match next {
@@ -102,7 +109,12 @@ pub fn collect() -> Option<MemoryMap> {
             }
             let (base, length, kind) = (field(0, 8), field(8, 8), field(16, 4) as u32);
             if length != 0 && map.len < MAX_MEMORY_REGIONS {
-                map.regions[map.len] = MemoryRegion { base, length, kind, ext_attr: attr };
+                map.regions[map.len] = MemoryRegion {
+                    base,
+                    length,
+                    kind,
+                    ext_attr: attr,
+                };
                 map.len += 1;
             }
         }

@@ -37,8 +37,13 @@ pub enum MapError {
 impl core::fmt::Display for MapError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            MapError::OutOfTables => write!(f, "the kernel is too large to map (page-table pool exhausted)"),
-            MapError::Conflict { vaddr } => write!(f, "two segments map virtual {vaddr:#x} to different pages"),
+            MapError::OutOfTables => write!(
+                f,
+                "the kernel is too large to map (page-table pool exhausted)"
+            ),
+            MapError::Conflict { vaddr } => {
+                write!(f, "two segments map virtual {vaddr:#x} to different pages")
+            }
         }
     }
 }

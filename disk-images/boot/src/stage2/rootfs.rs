@@ -59,20 +59,36 @@ impl RootFs {
         match Volume::open(part) {
             Ok(volume) => Ok(RootFs { volume }),
             // The partition moved into the failed open: the drive error is lost.
-            Err(error) => Err(FsError { path: "root file system", error, disk: None }),
+            Err(error) => Err(FsError {
+                path: "root file system",
+                error,
+                disk: None,
+            }),
         }
     }
 
     pub fn open_file(&mut self, path: &'static str) -> Result<File<'_>, FsError> {
         let (_, inode) = self.volume.lookup(path).map_err(|e| self.error(path, e))?;
         if !inode.is_file() {
-            return Err(FsError { path, error: ext2::Error::NotAFile, disk: None });
+            return Err(FsError {
+                path,
+                error: ext2::Error::NotAFile,
+                disk: None,
+            });
         }
-        Ok(File { fs: self, path, inode })
+        Ok(File {
+            fs: self,
+            path,
+            inode,
+        })
     }
 
     fn error(&mut self, path: &'static str, error: ext2::Error) -> FsError {
-        FsError { path, error, disk: self.volume.device().last_error.take() }
+        FsError {
+            path,
+            error,
+            disk: self.volume.device().last_error.take(),
+        }
     }
 }
 
@@ -92,7 +108,11 @@ impl File<'_> {
                 .read(&self.inode, offset + done as u64, &mut buf[done..])
                 .map_err(|e| self.fs.error(path, e))?;
             if n == 0 {
-                return Err(FsError { path, error: ext2::Error::Corrupt("file shorter than its headers say"), disk: None });
+                return Err(FsError {
+                    path,
+                    error: ext2::Error::Corrupt("file shorter than its headers say"),
+                    disk: None,
+                });
             }
             done += n;
         }

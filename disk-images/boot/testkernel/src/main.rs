@@ -17,6 +17,11 @@ const EXIT_FAIL: u8 = 0x11;
 
 static mut DATA_WORD: u64 = 41;
 static mut BSS_WORDS: [u64; 64] = [0; 64];
+#[cfg(feature = "big")]
+static BIG: &[u8; 3 << 20] = include_bytes!(concat!(env!("OUT_DIR"), "/big.bin"));
+#[cfg(feature = "big")]
+static mut BIG_BSS: [u8; 1 << 20] = [0; 1 << 20];
+
 static GREETING: &str = "testkernel: hello from the higher half";
 
 fn outb(port: u16, v: u8) {
@@ -72,7 +77,10 @@ extern "C" fn kmain(info: *const BootInfo, misalign: u64) -> ! {
         }
     };
     println!("{GREETING}");
-    check(misalign == 0, "stack aligned as after a call (RSP + 8 = 0 mod 16)");
+    check(
+        misalign == 0,
+        "stack aligned as after a call (RSP + 8 = 0 mod 16)",
+    );
     check((info as u64) < 0x10_0000, "boot info below 1 MiB");
     // SAFETY: stage 2 passes the identity-mapped address of its BootInfo.
     let info = unsafe { &*info };
@@ -82,39 +90,83 @@ extern "C" fn kmain(info: *const BootInfo, misalign: u64) -> ! {
     }
     println!("testkernel: cmdline \"{}\"", info.cmdline());
     for r in info.memory_map() {
-        println!("testkernel: e820 {:#012x} len {:#012x} type {}", r.base, r.length, r.kind);
+        println!(
+            "testkernel: e820 {:#012x} len {:#012x} type {}",
+            r.base, r.length, r.kind
+        );
     }
     let d = &info.boot_disk;
     println!(
         "testkernel: boot disk bios {:#04x} ata{}.{} partition {} lba {} sectors {}",
         d.bios_drive, d.ata_channel, d.ata_drive, d.partition, d.partition_lba, d.partition_sectors
     );
-    println!("testkernel: kernel phys {:#x}..{:#x}", info.kernel_phys_start, info.kernel_phys_end);
+    println!(
+        "testkernel: kernel phys {:#x}..{:#x}",
+        info.kernel_phys_start, info.kernel_phys_end
+    );
     check(!info.memory_map().is_empty(), "memory map present");
-    check(info.kernel_phys_start == 0x10_0000, "kernel loaded at 1 MiB");
+    check(
+        info.kernel_phys_start == 0x10_0000,
+        "kernel loaded at 1 MiB",
+    );
 
     // SAFETY: single-threaded; DATA_WORD and BSS_WORDS are ours.
     let (data, bss_zero) = unsafe {
         let p = &raw mut DATA_WORD;
         p.write_volatile(p.read_volatile() + 1);
         let words = (&raw const BSS_WORDS).cast::<u64>();
-        (p.read_volatile(), (0..64).all(|i| words.add(i).read_volatile() == 0))
+        (
+            p.read_volatile(),
+            (0..64).all(|i| words.add(i).read_volatile() == 0),
+        )
     };
     check(data == 42, ".data writable and initialised");
     check(bss_zero, ".bss zeroed");
-    check(kmain as *const () as u64 >= KERNEL_VIRT_BASE, "running in the higher half");
+    check(
+        kmain as *const () as u64 >= KERNEL_VIRT_BASE,
+        "running in the higher half",
+    );
+
+    #[cfg(feature = "big")]
+    {
+        let sum = BIG.iter().fold(0u32, |s, &b| {
+            s.wrapping_add(u32::from(core::hint::black_box(b)))
+        });
+        check(
+            Some(sum) == env!("BIG_SUM").parse().ok(),
+            "3 MiB .rodata blob intact",
+        );
+        let bss = (&raw const BIG_BSS).cast::<u8>();
+        // SAFETY: reading our own .bss.
+        check(
+            (0..1 << 20).all(|i| unsafe { bss.add(i).read_volatile() } == 0),
+            "1 MiB .bss zeroed",
+        );
+    }
 
     let (cr0, cr4, efer) = control_registers();
-    check(cr0 & (1 << 16) != 0 && cr0 & (1 << 2) == 0 && cr0 & (1 << 1) != 0, "CR0.WP and MP set, EM clear");
+    check(
+        cr0 & (1 << 16) != 0 && cr0 & (1 << 2) == 0 && cr0 & (1 << 1) != 0,
+        "CR0.WP and MP set, EM clear",
+    );
     check(cr4 & (3 << 9) == 3 << 9, "CR4.OSFXSR and OSXMMEXCPT set");
     let nx = efer & (1 << 11) != 0;
     check(rflags() & (1 << 9) == 0, "interrupts disabled");
     let text = page_flags(kmain as *const () as u64);
     let rodata = page_flags(GREETING.as_ptr() as u64);
     let data_flags = page_flags(&raw const DATA_WORD as u64);
-    check(text.is_some_and(|f| f & 2 == 0 && (f >> 63 == 0)), "text: read-only, executable");
-    check(rodata.is_some_and(|f| f & 2 == 0 && (!nx || f >> 63 == 1)), "rodata: read-only, no-execute");
-    check(data_flags.is_some_and(|f| f & 2 != 0 && (!nx || f >> 63 == 1)), "data: writable, no-execute");
+    check(
+        text.is_some_and(|f| f & 2 == 0 && (f >> 63 == 0)),
+        "text: read-only, executable",
+    );
+    check(
+        rodata.is_some_and(|f| f & 2 == 0 && (!nx || f >> 63 == 1)),
+        "rodata: read-only, no-execute",
+    );
+    check(
+        data_flags.is_some_and(|f| f & 2 != 0 && (!nx || f >> 63 == 1)),
+        "data: writable, no-execute",
+    );
     check(page_flags(0xB8000).is_some(), "low memory identity-mapped");
     check(page_flags(0xFFFF_F000).is_some(), "4 GiB identity-mapped");
     if failures == 0 {
@@ -152,7 +204,11 @@ fn page_flags(vaddr: u64) -> Option<u64> {
     for (level, shift) in [39u32, 30, 21, 12].into_iter().enumerate() {
         let index = (vaddr >> shift) & 511;
         // SAFETY: stage 2's tables lie in identity-mapped low memory.
-        let entry = unsafe { ((table & 0x000F_FFFF_FFFF_F000) as *const u64).add(index as usize).read_volatile() };
+        let entry = unsafe {
+            ((table & 0x000F_FFFF_FFFF_F000) as *const u64)
+                .add(index as usize)
+                .read_volatile()
+        };
         if entry & 1 == 0 {
             return None;
         }
@@ -180,19 +236,19 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 
 // Memory functions `core` calls (kept simple: this kernel only tests).
 #[no_mangle]
-pub unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+unsafe extern "C" fn memcpy(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
     // SAFETY: caller's contract; rep movsb cannot recurse into memcpy.
     unsafe { asm!("rep movsb", inout("rcx") n => _, inout("rdi") d => _, inout("rsi") s => _) };
     d
 }
 #[no_mangle]
-pub unsafe extern "C" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
+unsafe extern "C" fn memset(d: *mut u8, c: i32, n: usize) -> *mut u8 {
     // SAFETY: caller's contract.
     unsafe { asm!("rep stosb", inout("rcx") n => _, inout("rdi") d => _, in("al") c as u8) };
     d
 }
 #[no_mangle]
-pub unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
+unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 {
     let mut i = 0;
     if (d as usize) < (s as usize) {
         while i < n {
@@ -203,14 +259,17 @@ pub unsafe extern "C" fn memmove(d: *mut u8, s: *const u8, n: usize) -> *mut u8 
     } else {
         while i < n {
             // SAFETY: caller's contract.
-            unsafe { d.add(n - 1 - i).write_volatile(s.add(n - 1 - i).read_volatile()) };
+            unsafe {
+                d.add(n - 1 - i)
+                    .write_volatile(s.add(n - 1 - i).read_volatile())
+            };
             i += 1;
         }
     }
     d
 }
 #[no_mangle]
-pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
     while i < n {
         // SAFETY: caller's contract.
@@ -223,7 +282,7 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     0
 }
 #[no_mangle]
-pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     // SAFETY: caller's contract.
     unsafe { memcmp(a, b, n) }
 }
