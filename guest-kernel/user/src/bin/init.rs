@@ -41,7 +41,7 @@ fn open_console() {
 fn start_shell() -> Option<i32> {
     match sys::fork() {
         Ok(0) => {
-            let _ = sys::chdir("/root").or_else(|_| sys::chdir("/"));
+            let _ = sys::chdir("/");
             let e = process::exec(SHELL, &["sh", "-i"], &ENVIRONMENT);
             eprintln!("init: cannot run {SHELL}: {e}");
             sys::exit(127)
