@@ -68,18 +68,37 @@ fn scripted_session_gives_the_expected_outputs() {
     // mode, links, owner, group, size, date and name.
     let ls = output_of(&text, "ls -li /");
     let mut lines = ls.lines();
-    assert!(lines.next().is_some_and(|l| l.starts_with("total ")), "{ls}");
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("total ")),
+        "{ls}"
+    );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
     let names: Vec<&str> = rows.iter().filter_map(|r| r.last().copied()).collect();
     assert_eq!(
         names,
-        ["bin", "boot", "dev", "etc", "home", "lost+found", "mnt", "proc", "root", "sbin", "tmp", "usr"],
+        [
+            "bin",
+            "boot",
+            "dev",
+            "etc",
+            "home",
+            "lost+found",
+            "mnt",
+            "proc",
+            "root",
+            "sbin",
+            "tmp",
+            "usr"
+        ],
         "{ls}"
     );
     for row in &rows {
         assert_eq!(row.len(), 10, "ls -li row {row:?}");
         assert!(row[0].parse::<u64>().is_ok(), "inode in {row:?}");
-        assert!(row[1].starts_with('d') && row[1].len() == 10, "mode in {row:?}");
+        assert!(
+            row[1].starts_with('d') && row[1].len() == 10,
+            "mode in {row:?}"
+        );
         assert_eq!((row[3], row[4]), ("root", "root"), "owner in {row:?}");
     }
     let tmp = rows.iter().find(|r| r[9] == "tmp").expect("tmp");
@@ -94,7 +113,11 @@ fn scripted_session_gives_the_expected_outputs() {
     let ps = output_of(&text, "ps");
     let mut rows = ps.lines();
     let header: Vec<&str> = rows.next().unwrap_or("").split_whitespace().collect();
-    assert_eq!(header, ["PID", "PPID", "S", "CLS", "PRI", "NI", "RTPRIO", "TIME", "CMD"], "{ps}");
+    assert_eq!(
+        header,
+        ["PID", "PPID", "S", "CLS", "PRI", "NI", "RTPRIO", "TIME", "CMD"],
+        "{ps}"
+    );
     let procs: Vec<Vec<&str>> = rows.map(|l| l.split_whitespace().collect()).collect();
     let find = |cmd: &str| {
         procs
@@ -107,7 +130,11 @@ fn scripted_session_gives_the_expected_outputs() {
     let sh = find("sh -i");
     assert_eq!(sh[1], "1", "the shell's parent is init:\n{ps}");
     let sleep = find("sleep 1");
-    assert_eq!((sleep[1], sleep[2]), (sh[0], "S"), "the sleep is the shell's, asleep:\n{ps}");
+    assert_eq!(
+        (sleep[1], sleep[2]),
+        (sh[0], "S"),
+        "the sleep is the shell's, asleep:\n{ps}"
+    );
     let me = find("ps");
     assert_eq!((me[1], me[2]), (sh[0], "R"), "{ps}");
 
@@ -119,7 +146,10 @@ fn scripted_session_gives_the_expected_outputs() {
     assert_eq!(fields.last(), Some(&"x86_64"), "{uname}");
     assert!(output_of(&text, "echo $?").starts_with("0\n"), "{text}");
     // The background job's end is reported at a later prompt.
-    assert!(text.contains("[1]+ Done                    sleep 1"), "{text}");
+    assert!(
+        text.contains("[1]+ Done                    sleep 1"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -127,11 +157,16 @@ fn usertests_passes_in_the_guest() {
     let text = run(&[step(PROMPT, b"usertests\n")], 40_000_000_000);
     let out = output_of(&text, "usertests");
     let failed: Vec<&str> = out.lines().filter(|l| l.contains("FAILED")).collect();
-    assert!(failed.is_empty(), "failing cases:\n{}\nconsole:\n{text}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "failing cases:\n{}\nconsole:\n{text}",
+        failed.join("\n")
+    );
     let cases = out.lines().filter(|l| l.ends_with(": ok")).count();
     assert!(cases >= 25, "only {cases} cases:\n{out}");
     assert!(
-        out.lines().any(|l| l == format!("usertests: {cases} passed, 0 failed")),
+        out.lines()
+            .any(|l| l == format!("usertests: {cases} passed, 0 failed")),
         "no summary line:\n{out}"
     );
 }
@@ -157,10 +192,17 @@ fn init_starts_a_new_shell_when_one_exits() {
 
 #[test]
 fn redirection_to_the_read_only_root_fails_cleanly() {
-    let lines = ["echo x > /tmp/file\n".to_string(), "echo $?\n".to_string(), "cat /nonexistent\n".to_string()];
+    let lines = [
+        "echo x > /tmp/file\n".to_string(),
+        "echo $?\n".to_string(),
+        "cat /nonexistent\n".to_string(),
+    ];
     let text = run(&typed(&lines), LIMIT);
     let out = output_of(&text, "echo x > /tmp/file");
     assert!(out.starts_with("sh: /tmp/file: "), "{out}");
     assert_eq!(output_of(&text, "echo $?"), "1\n");
-    assert_eq!(output_of(&text, "cat /nonexistent"), "cat: /nonexistent: No such file or directory\n");
+    assert_eq!(
+        output_of(&text, "cat /nonexistent"),
+        "cat: /nonexistent: No such file or directory\n"
+    );
 }

@@ -47,11 +47,20 @@ fn stdout(o: &Output) -> String {
 fn same_as_host(name: &str, args: &[&str], stdin: &[u8]) {
     let ours = run(name, args, stdin);
     let theirs = host(name, args, stdin);
-    assert_eq!(stdout(&ours), stdout(&theirs), "{name} {args:?}: output differs from the host's");
-    assert_eq!(ours.status.code(), theirs.status.code(), "{name} {args:?}: exit status differs");
+    assert_eq!(
+        stdout(&ours),
+        stdout(&theirs),
+        "{name} {args:?}: output differs from the host's"
+    );
+    assert_eq!(
+        ours.status.code(),
+        theirs.status.code(),
+        "{name} {args:?}: exit status differs"
+    );
 }
 
-const TEXT: &[u8] = b"alpha beta\ngamma\n\n  delta  epsilon zeta\nALPHA again\nlast line without newline";
+const TEXT: &[u8] =
+    b"alpha beta\ngamma\n\n  delta  epsilon zeta\nALPHA again\nlast line without newline";
 
 #[test]
 fn usertests_passes_every_case_on_linux() {
@@ -124,15 +133,27 @@ fn bad_input_gives_a_message_and_a_failure_status() {
     ] {
         let out = run(name, args, b"");
         assert!(!out.status.success(), "{name} {args:?} succeeded");
-        assert!(out.status.code().is_some(), "{name} {args:?} crashed: {:?}", out.status);
-        assert!(!out.stderr.is_empty(), "{name} {args:?} said nothing on stderr");
+        assert!(
+            out.status.code().is_some(),
+            "{name} {args:?} crashed: {:?}",
+            out.status
+        );
+        assert!(
+            !out.stderr.is_empty(),
+            "{name} {args:?} said nothing on stderr"
+        );
     }
 }
 
 /// `sh -c` with the bin directory first on PATH.
 fn sh(line: &str) -> Output {
     let path = format!("{USER_BIN_DIR}:/usr/bin:/bin");
-    run_command(Command::new(program("sh")).args(["-c", line]).env("PATH", path), b"")
+    run_command(
+        Command::new(program("sh"))
+            .args(["-c", line])
+            .env("PATH", path),
+        b"",
+    )
 }
 
 #[test]
@@ -146,7 +167,8 @@ fn sh_runs_pipelines_of_any_length() {
 
 #[test]
 fn sh_quotes_expands_and_tracks_status() {
-    let out = sh(r#"X='a  b'; echo "$X" '$X' \$X ${X}c; false; echo $?; true && echo and || echo or"#);
+    let out =
+        sh(r#"X='a  b'; echo "$X" '$X' \$X ${X}c; false; echo $?; true && echo and || echo or"#);
     assert_eq!(stdout(&out), "a  b $X $X a  bc\n1\nand\n");
     let out = sh("nosuchcommand; echo $?");
     assert_eq!(stdout(&out), "127\n");
@@ -162,7 +184,9 @@ fn sh_redirects_files_and_descriptors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("out.txt");
     let f = file.display();
-    let out = sh(&format!("echo first > {f}; echo second >> {f}; cat < {f}; ls /no/such 2> {f}.err; wc -l < {f}.err"));
+    let out = sh(&format!(
+        "echo first > {f}; echo second >> {f}; cat < {f}; ls /no/such 2> {f}.err; wc -l < {f}.err"
+    ));
     assert_eq!(stdout(&out), "first\nsecond\n1\n");
     let out = sh("ls /no/such 2>&1 | wc -l");
     assert_eq!(stdout(&out), "1\n");

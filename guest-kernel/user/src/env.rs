@@ -24,7 +24,10 @@ fn state() -> &'static mut State {
     // SAFETY: single-threaded; callers never hold two of these references
     // across a call that takes another (every function here is a leaf).
     let state = unsafe { &mut *STATE.0.get() };
-    state.get_or_insert_with(|| State { args: Vec::new(), vars: Vec::new() })
+    state.get_or_insert_with(|| State {
+        args: Vec::new(),
+        vars: Vec::new(),
+    })
 }
 
 /// A NUL-terminated string from the initial stack as `&str` (invalid UTF-8
@@ -88,7 +91,10 @@ pub fn var(name: &str) -> Option<String> {
 pub fn set_var(name: &str, value: &str) {
     let vars = &mut state().vars;
     let entry = alloc::format!("{name}={value}");
-    match vars.iter().position(|v| v.split_once('=').is_some_and(|(k, _)| k == name)) {
+    match vars
+        .iter()
+        .position(|v| v.split_once('=').is_some_and(|(k, _)| k == name))
+    {
         Some(i) => vars[i] = entry,
         None => vars.push(entry),
     }
@@ -96,5 +102,7 @@ pub fn set_var(name: &str, value: &str) {
 
 /// Removes `name`.
 pub fn remove_var(name: &str) {
-    state().vars.retain(|v| v.split_once('=').is_none_or(|(k, _)| k != name));
+    state()
+        .vars
+        .retain(|v| v.split_once('=').is_none_or(|(k, _)| k != name));
 }

@@ -53,7 +53,11 @@ fn read_dir_fd(fd: sys::Fd) -> SysResult<Vec<DirEntry>> {
             let kind = rec[18];
             let name = &rec[19..reclen];
             let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
-            out.push(DirEntry { ino, kind, name: String::from_utf8_lossy(name).into_owned() });
+            out.push(DirEntry {
+                ino,
+                kind,
+                name: String::from_utf8_lossy(name).into_owned(),
+            });
             off += reclen;
         }
     }

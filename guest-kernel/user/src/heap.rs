@@ -98,7 +98,8 @@ unsafe impl GlobalAlloc for Allocator {
                 let prot = sys::PROT_READ | sys::PROT_WRITE;
                 let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS;
                 // SAFETY: a new anonymous mapping replaces nothing.
-                unsafe { sys::mmap(0, len, prot, flags, -1, 0) }.map_or(ptr::null_mut(), |a| a as *mut u8)
+                unsafe { sys::mmap(0, len, prot, flags, -1, 0) }
+                    .map_or(ptr::null_mut(), |a| a as *mut u8)
             }
         }
     }

@@ -48,14 +48,20 @@ pub struct FdWriter {
 
 impl FdWriter {
     pub fn new(fd: Fd) -> Self {
-        FdWriter { fd, buf: [0; 512], len: 0, error: None }
+        FdWriter {
+            fd,
+            buf: [0; 512],
+            len: 0,
+            error: None,
+        }
     }
 
     pub fn flush(&mut self) -> SysResult<()> {
-        if self.error.is_none() && self.len > 0 {
-            if let Err(e) = write_all(self.fd, &self.buf[..self.len]) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && self.len > 0
+            && let Err(e) = write_all(self.fd, &self.buf[..self.len])
+        {
+            self.error = Some(e);
         }
         self.len = 0;
         self.error.map_or(Ok(()), Err)
@@ -125,7 +131,11 @@ pub struct LineReader {
 
 impl LineReader {
     pub fn new(fd: Fd) -> Self {
-        LineReader { fd, buf: Vec::new(), eof: false }
+        LineReader {
+            fd,
+            buf: Vec::new(),
+            eof: false,
+        }
     }
 
     /// The next line (the last one may lack its newline); `None` at end of

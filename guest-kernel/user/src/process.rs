@@ -56,7 +56,10 @@ impl CStrings {
             .collect();
         let mut ptrs: Vec<*const u8> = bytes.iter().map(|b| b.as_ptr()).collect();
         ptrs.push(core::ptr::null());
-        CStrings { _bytes: bytes, ptrs }
+        CStrings {
+            _bytes: bytes,
+            ptrs,
+        }
     }
 }
 

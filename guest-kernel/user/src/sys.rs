@@ -131,7 +131,12 @@ pub fn with_cstr<T>(path: &[u8], f: impl FnOnce(*const u8) -> SysResult<T>) -> S
 
 pub fn read(fd: Fd, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: the buffer is valid for writes of its length.
-    unsafe { syscall(nr::READ, &[fd as usize, buf.as_mut_ptr() as usize, buf.len()]) }
+    unsafe {
+        syscall(
+            nr::READ,
+            &[fd as usize, buf.as_mut_ptr() as usize, buf.len()],
+        )
+    }
 }
 
 pub fn write(fd: Fd, buf: &[u8]) -> SysResult<usize> {
@@ -142,7 +147,8 @@ pub fn write(fd: Fd, buf: &[u8]) -> SysResult<usize> {
 pub fn open(path: &str, flags: u32, mode: u32) -> SysResult<Fd> {
     with_cstr(path.as_bytes(), |p| {
         // SAFETY: `p` is a NUL-terminated string.
-        unsafe { syscall(nr::OPEN, &[p as usize, flags as usize, mode as usize]) }.map(|fd| fd as Fd)
+        unsafe { syscall(nr::OPEN, &[p as usize, flags as usize, mode as usize]) }
+            .map(|fd| fd as Fd)
     })
 }
 
@@ -153,7 +159,8 @@ pub fn close(fd: Fd) -> SysResult<()> {
 
 pub fn lseek(fd: Fd, offset: i64, whence: u32) -> SysResult<u64> {
     // SAFETY: no pointers.
-    unsafe { syscall(nr::LSEEK, &[fd as usize, offset as usize, whence as usize]) }.map(|o| o as u64)
+    unsafe { syscall(nr::LSEEK, &[fd as usize, offset as usize, whence as usize]) }
+        .map(|o| o as u64)
 }
 
 pub fn dup(fd: Fd) -> SysResult<Fd> {
@@ -225,13 +232,23 @@ pub fn fstat(fd: Fd) -> SysResult<Stat> {
 pub fn readlink(path: &str, buf: &mut [u8]) -> SysResult<usize> {
     with_cstr(path.as_bytes(), |p| {
         // SAFETY: `p` is a NUL-terminated string; `buf` is writable.
-        unsafe { syscall(nr::READLINK, &[p as usize, buf.as_mut_ptr() as usize, buf.len()]) }
+        unsafe {
+            syscall(
+                nr::READLINK,
+                &[p as usize, buf.as_mut_ptr() as usize, buf.len()],
+            )
+        }
     })
 }
 
 pub fn getdents64(fd: Fd, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: the buffer is valid for writes of its length.
-    unsafe { syscall(nr::GETDENTS64, &[fd as usize, buf.as_mut_ptr() as usize, buf.len()]) }
+    unsafe {
+        syscall(
+            nr::GETDENTS64,
+            &[fd as usize, buf.as_mut_ptr() as usize, buf.len()],
+        )
+    }
 }
 
 pub fn getcwd(buf: &mut [u8]) -> SysResult<usize> {
@@ -264,8 +281,13 @@ pub fn mount(source: &str, target: &str, fstype: &str, flags: u64) -> SysResult<
         with_cstr(target.as_bytes(), |t| {
             with_cstr(fstype.as_bytes(), |f| {
                 // SAFETY: three NUL-terminated strings, no data.
-                unsafe { syscall(nr::MOUNT, &[s as usize, t as usize, f as usize, flags as usize, 0]) }
-                    .map(drop)
+                unsafe {
+                    syscall(
+                        nr::MOUNT,
+                        &[s as usize, t as usize, f as usize, flags as usize, 0],
+                    )
+                }
+                .map(drop)
             })
         })
     })
@@ -285,7 +307,14 @@ pub const MAP_ANONYMOUS: usize = 0x20;
 ///
 /// # Safety
 /// With `MAP_FIXED` it may replace live mappings.
-pub unsafe fn mmap(addr: usize, len: usize, prot: usize, flags: usize, fd: Fd, off: usize) -> SysResult<usize> {
+pub unsafe fn mmap(
+    addr: usize,
+    len: usize,
+    prot: usize,
+    flags: usize,
+    fd: Fd,
+    off: usize,
+) -> SysResult<usize> {
     // SAFETY: forwarded from the caller.
     unsafe { syscall(nr::MMAP, &[addr, len, prot, flags, fd as usize, off]) }
 }
@@ -372,7 +401,12 @@ pub const WNOHANG: u32 = 1;
 pub fn wait4(pid: i32, options: u32) -> SysResult<(i32, i32)> {
     let mut status = 0i32;
     // SAFETY: `status` is an int the kernel writes.
-    let pid = unsafe { syscall(nr::WAIT4, &[pid as usize, &raw mut status as usize, options as usize, 0]) }?;
+    let pid = unsafe {
+        syscall(
+            nr::WAIT4,
+            &[pid as usize, &raw mut status as usize, options as usize, 0],
+        )
+    }?;
     Ok((pid as i32, status))
 }
 
@@ -413,9 +447,20 @@ pub const SIG_IGN: usize = 1;
 /// signal trampoline).
 pub fn signal_disposition(sig: i32, disposition: usize) -> SysResult<()> {
     debug_assert!(disposition == SIG_DFL || disposition == SIG_IGN);
-    let act = KernelSigaction { handler: disposition, flags: 0, restorer: 0, mask: 0 };
+    let act = KernelSigaction {
+        handler: disposition,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
     // SAFETY: `act` is a kernel sigaction; no old action is asked for.
-    unsafe { syscall(nr::RT_SIGACTION, &[sig as usize, &raw const act as usize, 0, 8]) }.map(drop)
+    unsafe {
+        syscall(
+            nr::RT_SIGACTION,
+            &[sig as usize, &raw const act as usize, 0, 8],
+        )
+    }
+    .map(drop)
 }
 
 pub fn sched_yield() {
@@ -439,8 +484,13 @@ pub fn sched_getscheduler(pid: i32) -> SysResult<i32> {
 pub fn sched_setscheduler(pid: i32, policy: i32, priority: i32) -> SysResult<()> {
     let param = priority;
     // SAFETY: `param` is a `struct sched_param` (one int).
-    unsafe { syscall(nr::SCHED_SETSCHEDULER, &[pid as usize, policy as usize, &raw const param as usize]) }
-        .map(drop)
+    unsafe {
+        syscall(
+            nr::SCHED_SETSCHEDULER,
+            &[pid as usize, policy as usize, &raw const param as usize],
+        )
+    }
+    .map(drop)
 }
 
 pub fn sched_getparam(pid: i32) -> SysResult<i32> {
@@ -463,7 +513,13 @@ pub fn sched_priority_range(policy: i32) -> SysResult<(i32, i32)> {
 pub fn pin_to_cpu0(pid: i32) -> SysResult<()> {
     let mask: u64 = 1;
     // SAFETY: `mask` is an 8-byte cpu set.
-    unsafe { syscall(nr::SCHED_SETAFFINITY, &[pid as usize, 8, &raw const mask as usize]) }.map(drop)
+    unsafe {
+        syscall(
+            nr::SCHED_SETAFFINITY,
+            &[pid as usize, 8, &raw const mask as usize],
+        )
+    }
+    .map(drop)
 }
 
 pub const PRIO_PROCESS: i32 = 0;
@@ -476,7 +532,13 @@ pub fn getpriority(which: i32, who: i32) -> SysResult<i32> {
 
 pub fn setpriority(which: i32, who: i32, nice: i32) -> SysResult<()> {
     // SAFETY: no pointers.
-    unsafe { syscall(nr::SETPRIORITY, &[which as usize, who as usize, nice as usize]) }.map(drop)
+    unsafe {
+        syscall(
+            nr::SETPRIORITY,
+            &[which as usize, who as usize, nice as usize],
+        )
+    }
+    .map(drop)
 }
 
 // System information.
@@ -539,7 +601,12 @@ pub const SYSLOG_ACTION_SIZE_BUFFER: i32 = 10;
 /// `syslog(2)` (`klogctl`).
 pub fn syslog(action: i32, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: the buffer is valid for writes of its length.
-    unsafe { syscall(nr::SYSLOG, &[action as usize, buf.as_mut_ptr() as usize, buf.len()]) }
+    unsafe {
+        syscall(
+            nr::SYSLOG,
+            &[action as usize, buf.as_mut_ptr() as usize, buf.len()],
+        )
+    }
 }
 
 // Time.

@@ -11,7 +11,10 @@ pub fn monotonic_ns() -> SysResult<u64> {
 /// Sleeps `ns` nanoseconds (longer if interrupted and restarted is not
 /// needed: `EINTR` ends the sleep early).
 pub fn sleep_ns(ns: u64) -> SysResult<()> {
-    let ts = Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as i64 };
+    let ts = Timespec {
+        sec: (ns / 1_000_000_000) as i64,
+        nsec: (ns % 1_000_000_000) as i64,
+    };
     sys::nanosleep(&ts)
 }
 
@@ -30,8 +33,9 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-pub const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `Jan  1 00:00` (UTC) for a time within six months of `now`, `Jan  1  2025`
 /// otherwise, as `ls -l` shows times.

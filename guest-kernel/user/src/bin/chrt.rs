@@ -22,7 +22,10 @@ const POLICIES: [(i32, &str, char); 5] = [
 ];
 
 fn policy_name(p: i32) -> &'static str {
-    POLICIES.iter().find(|(n, _, _)| *n == p).map_or("SCHED_?", |(_, name, _)| name)
+    POLICIES
+        .iter()
+        .find(|(n, _, _)| *n == p)
+        .map_or("SCHED_?", |(_, name, _)| name)
 }
 
 fn usage() -> i32 {
@@ -40,7 +43,10 @@ fn show(pid: i32) -> i32 {
         }
     };
     let prio = sys::sched_getparam(pid).unwrap_or(0);
-    println!("pid {pid}'s current scheduling policy: {}", policy_name(policy));
+    println!(
+        "pid {pid}'s current scheduling policy: {}",
+        policy_name(policy)
+    );
     println!("pid {pid}'s current scheduling priority: {prio}");
     0
 }
@@ -100,7 +106,10 @@ fn main() -> i32 {
     }
     let path_var = env::var("PATH").unwrap_or_else(|| String::from("/bin:/sbin"));
     let Some(path) = process::find_in_path(command[0], &path_var) else {
-        eprintln!("chrt: failed to execute {}: No such file or directory", command[0]);
+        eprintln!(
+            "chrt: failed to execute {}: No such file or directory",
+            command[0]
+        );
         return 127;
     };
     let e = process::exec(&path, command, &env::vars());

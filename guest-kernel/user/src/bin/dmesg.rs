@@ -10,7 +10,9 @@ use ulib::sys;
 ulib::main!(main);
 
 fn main() -> i32 {
-    let size = sys::syslog(sys::SYSLOG_ACTION_SIZE_BUFFER, &mut []).unwrap_or(1 << 16).max(4096);
+    let size = sys::syslog(sys::SYSLOG_ACTION_SIZE_BUFFER, &mut [])
+        .unwrap_or(1 << 16)
+        .max(4096);
     let mut buf = vec![0u8; size];
     let n = match sys::syslog(sys::SYSLOG_ACTION_READ_ALL, &mut buf) {
         Ok(n) => n,

@@ -29,7 +29,10 @@ fn main() -> i32 {
         "{:>20} {:>11} {:>11} {:>11} {:>11} {:>11}",
         "total", "used", "free", "shared", "buff/cache", "available"
     );
-    println!("{:<8}{total:>12} {used:>11} {free:>11} {shared:>11} {buffers:>11} {available:>11}", "Mem:");
+    println!(
+        "{:<8}{total:>12} {used:>11} {free:>11} {shared:>11} {buffers:>11} {available:>11}",
+        "Mem:"
+    );
     let (st, sf) = (kib(s.totalswap), kib(s.freeswap));
     println!("{:<8}{st:>12} {:>11} {sf:>11}", "Swap:", st - sf.min(st));
     0

@@ -23,7 +23,11 @@ fn contains(line: &[u8], pat: &[u8], ignore_case: bool) -> bool {
         return true;
     }
     line.windows(pat.len()).any(|w| {
-        if ignore_case { w.eq_ignore_ascii_case(pat) } else { w == pat }
+        if ignore_case {
+            w.eq_ignore_ascii_case(pat)
+        } else {
+            w == pat
+        }
     })
 }
 
@@ -59,7 +63,11 @@ fn main() -> i32 {
         eprintln!("Usage: grep [-vicnqF] PATTERN [FILE]...");
         return 2;
     };
-    let files: Vec<&str> = if files.is_empty() { vec!["-"] } else { files.to_vec() };
+    let files: Vec<&str> = if files.is_empty() {
+        vec!["-"]
+    } else {
+        files.to_vec()
+    };
     let prefix = files.len() > 1;
     let mut out = FdWriter::new(STDOUT);
     let mut any = false;
@@ -69,7 +77,11 @@ fn main() -> i32 {
             error = true;
             continue;
         };
-        let name = if path == "-" { "(standard input)" } else { path };
+        let name = if path == "-" {
+            "(standard input)"
+        } else {
+            path
+        };
         let mut reader = LineReader::new(fd);
         let mut n = 0u64;
         let mut count = 0u64;
@@ -118,5 +130,11 @@ fn main() -> i32 {
     if out.flush().is_err() {
         error = true;
     }
-    if error { 2 } else if any { 0 } else { 1 }
+    if error {
+        2
+    } else if any {
+        0
+    } else {
+        1
+    }
 }

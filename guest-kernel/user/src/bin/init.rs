@@ -62,10 +62,10 @@ fn main() -> i32 {
     open_console();
     // The kernel may have mounted /proc itself (or not know `proc`: the
     // system works without `ps`).
-    if sys::stat("/proc/1").is_err() {
-        if let Err(e) = sys::mount("proc", "/proc", "proc", 0) {
-            eprintln!("init: mount /proc: {e}");
-        }
+    if sys::stat("/proc/1").is_err()
+        && let Err(e) = sys::mount("proc", "/proc", "proc", 0)
+    {
+        eprintln!("init: mount /proc: {e}");
     }
     for (k, v) in ENVIRONMENT.iter().filter_map(|v| v.split_once('=')) {
         env::set_var(k, v);

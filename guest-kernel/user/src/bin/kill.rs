@@ -13,7 +13,10 @@ fn parse_signal(s: &str) -> Option<i32> {
         return (0..=64).contains(&n).then_some(n);
     }
     let name = s.strip_prefix("SIG").unwrap_or(s);
-    SIGNAL_NAMES.iter().position(|&n| n.eq_ignore_ascii_case(name)).map(|i| i as i32 + 1)
+    SIGNAL_NAMES
+        .iter()
+        .position(|&n| n.eq_ignore_ascii_case(name))
+        .map(|i| i as i32 + 1)
 }
 
 fn main() -> i32 {

@@ -38,7 +38,10 @@ fn names(path: &str) -> Vec<(u32, String)> {
 }
 
 fn lookup(table: &[(u32, String)], id: u32) -> String {
-    table.iter().find(|(i, _)| *i == id).map_or_else(|| id.to_string(), |(_, n)| n.clone())
+    table
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map_or_else(|| id.to_string(), |(_, n)| n.clone())
 }
 
 struct Listing {
@@ -61,12 +64,14 @@ impl Listing {
         if self.opt.long || self.opt.one_per_line || !sys::isatty(STDOUT) {
             if self.opt.long && total {
                 let blocks: i64 = items.iter().map(|i| i.st.blocks).sum();
-                self.out.write_bytes(format!("total {}\n", blocks / 2).as_bytes());
+                self.out
+                    .write_bytes(format!("total {}\n", blocks / 2).as_bytes());
             }
             let rows: Vec<Vec<String>> = items.iter().map(|i| self.long_fields(i)).collect();
             let columns = rows.first().map_or(0, Vec::len);
-            let widths: Vec<usize> =
-                (0..columns).map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0)).collect();
+            let widths: Vec<usize> = (0..columns)
+                .map(|c| rows.iter().map(|r| r[c].len()).max().unwrap_or(0))
+                .collect();
             for (item, row) in items.iter().zip(&rows) {
                 let mut line = String::new();
                 for (c, field) in row.iter().enumerate() {
@@ -91,10 +96,19 @@ impl Listing {
             }
         } else {
             // Terminal: names across, wrapped at 80 columns.
-            let width = items.iter().map(|i| i.name.len() + if self.opt.inode { 9 } else { 0 }).max().unwrap_or(0) + 2;
+            let width = items
+                .iter()
+                .map(|i| i.name.len() + if self.opt.inode { 9 } else { 0 })
+                .max()
+                .unwrap_or(0)
+                + 2;
             let per_line = (80 / width).max(1);
             for (k, item) in items.iter().enumerate() {
-                let cell = if self.opt.inode { format!("{:>8} {}", item.st.ino, item.name) } else { item.name.clone() };
+                let cell = if self.opt.inode {
+                    format!("{:>8} {}", item.st.ino, item.name)
+                } else {
+                    item.name.clone()
+                };
                 let last = k + 1 == items.len() || (k + 1) % per_line == 0;
                 if last {
                     self.out.write_bytes(format!("{cell}\n").as_bytes());
@@ -158,17 +172,35 @@ fn main() -> i32 {
     if paths.is_empty() {
         paths.push(".");
     }
-    let (users, groups) = if opt.long { (names("/etc/passwd"), names("/etc/group")) } else { (Vec::new(), Vec::new()) };
+    let (users, groups) = if opt.long {
+        (names("/etc/passwd"), names("/etc/group"))
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let now = sys::clock_gettime(sys::CLOCK_REALTIME).map_or(0, |t| t.sec);
-    let mut ls = Listing { opt, users, groups, now, out: FdWriter::new(STDOUT) };
+    let mut ls = Listing {
+        opt,
+        users,
+        groups,
+        now,
+        out: FdWriter::new(STDOUT),
+    };
     let mut status = 0;
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for &p in &paths {
-        let st = if ls.opt.long { sys::lstat(p) } else { sys::stat(p) };
+        let st = if ls.opt.long {
+            sys::lstat(p)
+        } else {
+            sys::stat(p)
+        };
         match st {
             Ok(st) if fs::is_dir(st.mode) && !ls.opt.directory => dirs.push(String::from(p)),
-            Ok(st) => files.push(Item { name: String::from(p), path: String::from(p), st }),
+            Ok(st) => files.push(Item {
+                name: String::from(p),
+                path: String::from(p),
+                st,
+            }),
             Err(e) => {
                 eprintln!("ls: cannot access '{p}': {e}");
                 status = 2;
@@ -210,9 +242,16 @@ fn main() -> i32 {
                     }
                 }
             } else {
-                Stat { ino: e.ino, ..Stat::default() }
+                Stat {
+                    ino: e.ino,
+                    ..Stat::default()
+                }
             };
-            items.push(Item { name: e.name, path, st });
+            items.push(Item {
+                name: e.name,
+                path,
+                st,
+            });
         }
         items.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
         ls.show(&items, true);

@@ -48,7 +48,11 @@ fn read_process(pid: i32) -> Option<Process> {
         .filter(|a| !a.is_empty())
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    let command = if args.is_empty() { format!("[{comm}]") } else { args.join(" ") };
+    let command = if args.is_empty() {
+        format!("[{comm}]")
+    } else {
+        args.join(" ")
+    };
     Some(Process {
         pid,
         ppid: num(4)? as i32,
@@ -88,7 +92,13 @@ fn main() -> i32 {
     let mut pids: Vec<i32> = entries.iter().filter_map(|e| e.name.parse().ok()).collect();
     pids.sort_unstable();
     let mut out = FdWriter::new(STDOUT);
-    out.write_bytes(format!("{:>5} {:>5} S CLS PRI  NI RTPRIO     TIME CMD\n", "PID", "PPID").as_bytes());
+    out.write_bytes(
+        format!(
+            "{:>5} {:>5} S CLS PRI  NI RTPRIO     TIME CMD\n",
+            "PID", "PPID"
+        )
+        .as_bytes(),
+    );
     for pid in pids {
         // A process may exit between the listing and the read.
         let Some(p) = read_process(pid) else { continue };

@@ -173,130 +173,137 @@ impl Shell {
 
 /// Splits a line into tokens.
 fn tokenize(line: &str) -> Result<Vec<Token>, String> {
-        let chars: Vec<char> = line.chars().collect();
-        let mut tokens = Vec::new();
-        let mut word = Word::new();
-        // Whether a word is being built (quotes can make an empty one).
-        let mut in_word = false;
-        // Whether any of the word was quoted (`"2">x` is not `2>`).
-        let mut quoted = false;
-        let mut i = 0;
-        macro_rules! end_word {
-            () => {
-                if in_word {
-                    tokens.push(Token::Word(core::mem::take(&mut word)));
-                    in_word = false;
-                    quoted = false;
-                }
-            };
-        }
-        while i < chars.len() {
-            let c = chars[i];
-            match c {
-                ' ' | '\t' | '\r' | '\n' => {
-                    end_word!();
-                    i += 1;
-                }
-                '#' if !in_word => break,
-                '\'' => {
-                    let Some(len) = chars[i + 1..].iter().position(|&c| c == '\'') else {
-                        return Err(String::from("unterminated quote '"));
-                    };
-                    for &c in &chars[i + 1..i + 1 + len] {
-                        push_text(&mut word, c);
-                    }
-                    in_word = true;
-                    quoted = true;
-                    i += len + 2;
-                }
-                '"' => {
-                    in_word = true;
-                    quoted = true;
-                    i += 1;
-                    loop {
-                        match chars.get(i) {
-                            None => return Err(String::from("unterminated quote \"")),
-                            Some('"') => {
-                                i += 1;
-                                break;
-                            }
-                            Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
-                                push_text(&mut word, chars[i + 1]);
-                                i += 2;
-                            }
-                            Some('$') => {
-                                i += 1;
-                                dollar(&chars, &mut i, &mut word);
-                            }
-                            Some(&c) => {
-                                push_text(&mut word, c);
-                                i += 1;
-                            }
-                        }
-                    }
-                }
-                '\\' => {
-                    if let Some(&next) = chars.get(i + 1) {
-                        push_text(&mut word, next);
-                    }
-                    in_word = true;
-                    quoted = true;
-                    i += 2;
-                }
-                '$' => {
-                    i += 1;
-                    dollar(&chars, &mut i, &mut word);
-                    in_word = true;
-                }
-                '~' if !in_word && matches!(chars.get(i + 1), None | Some('/' | ' ')) => {
-                    word.push(Piece::Home);
-                    in_word = true;
-                    i += 1;
-                }
-                '|' | '&' | ';' | '<' | '>' => {
-                    // `2>` (a bare unquoted 2 just before) redirects stderr.
-                    let mut fd = None;
-                    if (c == '>' || c == '<') && in_word && !quoted {
-                        if let [Piece::Literal(text)] = word.as_slice() {
-                            if let Some(d) = text.parse::<u8>().ok().filter(|&d| d <= 9 && text.len() == 1) {
-                                fd = Some(i32::from(d));
-                                word.clear();
-                                in_word = false;
-                            }
-                        }
-                    }
-                    end_word!();
-                    let next = chars.get(i + 1).copied();
-                    let (token, len) = match (c, next) {
-                        ('|', Some('|')) => (Token::Or, 2),
-                        ('|', _) => (Token::Pipe, 1),
-                        ('&', Some('&')) => (Token::And, 2),
-                        ('&', _) => (Token::Background, 1),
-                        (';', _) => (Token::Semicolon, 1),
-                        ('<', _) => (Token::Redirect(fd.unwrap_or(0), RedirectKind::Read), 1),
-                        ('>', Some('>')) => (Token::Redirect(fd.unwrap_or(1), RedirectKind::Append), 2),
-                        ('>', Some('&')) => {
-                            let Some(target) = chars.get(i + 2).and_then(|d| d.to_digit(10)) else {
-                                return Err(String::from("syntax error near '>&'"));
-                            };
-                            (Token::Redirect(fd.unwrap_or(1), RedirectKind::Dup(target as i32)), 3)
-                        }
-                        _ => (Token::Redirect(fd.unwrap_or(1), RedirectKind::Write), 1),
-                    };
-                    tokens.push(token);
-                    i += len;
-                }
-                _ => {
+    let chars: Vec<char> = line.chars().collect();
+    let mut tokens = Vec::new();
+    let mut word = Word::new();
+    // Whether a word is being built (quotes can make an empty one).
+    let mut in_word = false;
+    // Whether any of the word was quoted (`"2">x` is not `2>`).
+    let mut quoted = false;
+    let mut i = 0;
+    macro_rules! end_word {
+        () => {
+            if in_word {
+                tokens.push(Token::Word(core::mem::take(&mut word)));
+                in_word = false;
+                quoted = false;
+            }
+        };
+    }
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\r' | '\n' => {
+                end_word!();
+                i += 1;
+            }
+            '#' if !in_word => break,
+            '\'' => {
+                let Some(len) = chars[i + 1..].iter().position(|&c| c == '\'') else {
+                    return Err(String::from("unterminated quote '"));
+                };
+                for &c in &chars[i + 1..i + 1 + len] {
                     push_text(&mut word, c);
-                    in_word = true;
-                    i += 1;
+                }
+                in_word = true;
+                quoted = true;
+                i += len + 2;
+            }
+            '"' => {
+                in_word = true;
+                quoted = true;
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(String::from("unterminated quote \"")),
+                        Some('"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                            push_text(&mut word, chars[i + 1]);
+                            i += 2;
+                        }
+                        Some('$') => {
+                            i += 1;
+                            dollar(&chars, &mut i, &mut word);
+                        }
+                        Some(&c) => {
+                            push_text(&mut word, c);
+                            i += 1;
+                        }
+                    }
                 }
             }
+            '\\' => {
+                if let Some(&next) = chars.get(i + 1) {
+                    push_text(&mut word, next);
+                }
+                in_word = true;
+                quoted = true;
+                i += 2;
+            }
+            '$' => {
+                i += 1;
+                dollar(&chars, &mut i, &mut word);
+                in_word = true;
+            }
+            '~' if !in_word && matches!(chars.get(i + 1), None | Some('/' | ' ')) => {
+                word.push(Piece::Home);
+                in_word = true;
+                i += 1;
+            }
+            '|' | '&' | ';' | '<' | '>' => {
+                // `2>` (a bare unquoted 2 just before) redirects stderr.
+                let mut fd = None;
+                if (c == '>' || c == '<')
+                    && in_word
+                    && !quoted
+                    && let [Piece::Literal(text)] = word.as_slice()
+                    && let Some(d) = text
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|&d| d <= 9 && text.len() == 1)
+                {
+                    fd = Some(i32::from(d));
+                    word.clear();
+                    in_word = false;
+                }
+                end_word!();
+                let next = chars.get(i + 1).copied();
+                let (token, len) = match (c, next) {
+                    ('|', Some('|')) => (Token::Or, 2),
+                    ('|', _) => (Token::Pipe, 1),
+                    ('&', Some('&')) => (Token::And, 2),
+                    ('&', _) => (Token::Background, 1),
+                    (';', _) => (Token::Semicolon, 1),
+                    ('<', _) => (Token::Redirect(fd.unwrap_or(0), RedirectKind::Read), 1),
+                    ('>', Some('>')) => (Token::Redirect(fd.unwrap_or(1), RedirectKind::Append), 2),
+                    ('>', Some('&')) => {
+                        let Some(target) = chars.get(i + 2).and_then(|d| d.to_digit(10)) else {
+                            return Err(String::from("syntax error near '>&'"));
+                        };
+                        (
+                            Token::Redirect(fd.unwrap_or(1), RedirectKind::Dup(target as i32)),
+                            3,
+                        )
+                    }
+                    _ => (Token::Redirect(fd.unwrap_or(1), RedirectKind::Write), 1),
+                };
+                tokens.push(token);
+                i += len;
+            }
+            _ => {
+                push_text(&mut word, c);
+                in_word = true;
+                i += 1;
+            }
         }
-        if in_word {
-            tokens.push(Token::Word(word));
-        }
-        Ok(tokens)
+    }
+    if in_word {
+        tokens.push(Token::Word(word));
+    }
+    Ok(tokens)
 }
 
 /// Whether `text` is `NAME=value`.
@@ -326,18 +333,22 @@ fn word_assignment(word: &Word) -> Option<(String, Word)> {
 fn parse(tokens: Vec<Token>, line: &str) -> Result<Vec<(Join, Pipeline)>, String> {
     let mut list = Vec::new();
     let mut join = Join::Always;
-    let mut pipeline = Pipeline { text: String::from(line.trim()), ..Pipeline::default() };
+    let mut pipeline = Pipeline {
+        text: String::from(line.trim()),
+        ..Pipeline::default()
+    };
     let mut command = Command::default();
     let mut tokens = tokens.into_iter().peekable();
-    let empty = |c: &Command| c.argv.is_empty() && c.assignments.is_empty() && c.redirects.is_empty();
+    let empty =
+        |c: &Command| c.argv.is_empty() && c.assignments.is_empty() && c.redirects.is_empty();
     while let Some(token) = tokens.next() {
         match token {
             Token::Word(w) => {
-                if command.argv.is_empty() {
-                    if let Some(a) = word_assignment(&w) {
-                        command.assignments.push(a);
-                        continue;
-                    }
+                if command.argv.is_empty()
+                    && let Some(a) = word_assignment(&w)
+                {
+                    command.assignments.push(a);
+                    continue;
                 }
                 command.argv.push(w);
             }
@@ -346,7 +357,11 @@ fn parse(tokens: Vec<Token>, line: &str) -> Result<Vec<(Join, Pipeline)>, String
                     RedirectKind::Dup(_) => Word::new(),
                     _ => match tokens.next() {
                         Some(Token::Word(w)) => w,
-                        _ => return Err(String::from("syntax error: a redirection needs a file name")),
+                        _ => {
+                            return Err(String::from(
+                                "syntax error: a redirection needs a file name",
+                            ));
+                        }
                     },
                 };
                 command.redirects.push(Redirect { fd, kind, path });
@@ -359,7 +374,8 @@ fn parse(tokens: Vec<Token>, line: &str) -> Result<Vec<(Join, Pipeline)>, String
             }
             Token::Background | Token::Semicolon | Token::And | Token::Or => {
                 if empty(&command) {
-                    if pipeline.commands.is_empty() && token == Token::Semicolon && list.is_empty() {
+                    if pipeline.commands.is_empty() && token == Token::Semicolon && list.is_empty()
+                    {
                         continue;
                     }
                     return Err(String::from("syntax error near an operator"));
@@ -402,8 +418,12 @@ fn apply_redirects(redirects: &[(Redirect, String)]) -> Result<(), String> {
                 continue;
             }
             RedirectKind::Read => sys::open(path, sys::O_RDONLY, 0),
-            RedirectKind::Write => sys::open(path, sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC, 0o644),
-            RedirectKind::Append => sys::open(path, sys::O_WRONLY | sys::O_CREAT | sys::O_APPEND, 0o644),
+            RedirectKind::Write => {
+                sys::open(path, sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC, 0o644)
+            }
+            RedirectKind::Append => {
+                sys::open(path, sys::O_WRONLY | sys::O_CREAT | sys::O_APPEND, 0o644)
+            }
         }
         .map_err(|e| format!("{path}: {e}"))?;
         if fd != r.fd {
@@ -468,12 +488,22 @@ impl Shell {
     }
 
     /// In a forked child: redirect, set the command's variables, exec.
-    fn exec_child(&mut self, command: &Command, stdin: sys::Fd, stdout: sys::Fd, background: bool) -> ! {
+    fn exec_child(
+        &mut self,
+        command: &Command,
+        stdin: sys::Fd,
+        stdout: sys::Fd,
+        background: bool,
+    ) -> ! {
         let signals = [sys::SIGINT, sys::SIGQUIT];
         for sig in signals {
             // Background jobs of a shell without job control ignore the
             // keyboard's signals (POSIX 2.11); foreground ones get them back.
-            let disposition = if background { sys::SIG_IGN } else { sys::SIG_DFL };
+            let disposition = if background {
+                sys::SIG_IGN
+            } else {
+                sys::SIG_DFL
+            };
             let _ = sys::signal_disposition(sig, disposition);
         }
         if stdin != STDIN {
@@ -490,8 +520,11 @@ impl Shell {
             let _ = sys::dup2(stdout, io::STDOUT);
             let _ = sys::close(stdout);
         }
-        let redirects: Vec<(Redirect, String)> =
-            command.redirects.iter().map(|r| (r.clone(), self.expand(&r.path))).collect();
+        let redirects: Vec<(Redirect, String)> = command
+            .redirects
+            .iter()
+            .map(|r| (r.clone(), self.expand(&r.path)))
+            .collect();
         if let Err(msg) = apply_redirects(&redirects) {
             eprintln!("sh: {msg}");
             sys::exit(1);
@@ -536,7 +569,10 @@ impl Shell {
             let argv: Vec<String> = c.argv.iter().map(|w| self.expand(w)).collect();
             if argv.first().is_some_and(|n| BUILTINS.contains(&n.as_str())) {
                 if !c.redirects.is_empty() {
-                    eprintln!("sh: {}: redirections of built-ins are not supported", argv[0]);
+                    eprintln!(
+                        "sh: {}: redirections of built-ins are not supported",
+                        argv[0]
+                    );
                     return 1;
                 }
                 return self.builtin(&argv);
@@ -591,7 +627,11 @@ impl Shell {
                 if self.interactive {
                     eprintln!("[{id}] {last}");
                 }
-                self.jobs.push(Job { id, pids, text: pipeline.text.clone() });
+                self.jobs.push(Job {
+                    id,
+                    pids,
+                    text: pipeline.text.clone(),
+                });
             }
             return if failed.is_some() { 1 } else { 0 };
         }
@@ -604,11 +644,15 @@ impl Shell {
                     WaitStatus::Exited(1)
                 }
             };
-            if let WaitStatus::Signaled(sig) = s {
-                if sig != sys::SIGINT && sig != sys::SIGPIPE {
-                    let name = sys::SIGNAL_NAMES.get(sig as usize - 1).copied().unwrap_or("?");
-                    eprintln!("sh: process {pid} killed by SIG{name}");
-                }
+            if let WaitStatus::Signaled(sig) = s
+                && sig != sys::SIGINT
+                && sig != sys::SIGPIPE
+            {
+                let name = sys::SIGNAL_NAMES
+                    .get(sig as usize - 1)
+                    .copied()
+                    .unwrap_or("?");
+                eprintln!("sh: process {pid} killed by SIG{name}");
             }
             if k + 1 == pids.len() {
                 status = s.code();
@@ -691,7 +735,11 @@ impl Shell {
 
 fn main() -> i32 {
     let args = env::args();
-    let mut shell = Shell { status: 0, interactive: false, jobs: Vec::new() };
+    let mut shell = Shell {
+        status: 0,
+        interactive: false,
+        jobs: Vec::new(),
+    };
     if env::var("PATH").is_none() {
         env::set_var("PATH", "/bin:/sbin");
     }

@@ -46,7 +46,12 @@ fn main() -> i32 {
         }
     };
     let fields = [&u.sysname, &u.nodename, &u.release, &u.version, &u.machine];
-    let parts: Vec<&str> = fields.iter().zip(want).filter(|(_, w)| *w).map(|(f, _)| field(f)).collect();
+    let parts: Vec<&str> = fields
+        .iter()
+        .zip(want)
+        .filter(|(_, w)| *w)
+        .map(|(f, _)| field(f))
+        .collect();
     println!("{}", parts.join(" "));
     0
 }

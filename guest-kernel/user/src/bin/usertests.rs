@@ -18,12 +18,14 @@
 use ulib::errno::Errno;
 use ulib::prelude::*;
 use ulib::process::{self, WaitStatus};
-use ulib::sys::{self, nr, Fd};
+use ulib::sys::{self, Fd, nr};
 use ulib::time;
 
 ulib::main!(main);
 
 type Outcome = Result<(), String>;
+/// A case: its name (as printed and as given on the command line) and body.
+type Case = (&'static str, fn() -> Outcome);
 
 /// Fails the case with a message unless `cond` holds.
 macro_rules! check {
@@ -41,7 +43,7 @@ macro_rules! try_sys {
     };
 }
 
-const CASES: &[(&str, fn() -> Outcome)] = &[
+const CASES: &[Case] = &[
     ("fork_exit_status", fork_exit_status),
     ("fork_child_pids", fork_child_pids),
     ("fork_copy_on_write", fork_copy_on_write),
@@ -127,7 +129,10 @@ fn now_ns() -> u64 {
 fn fork_exit_status() -> Outcome {
     for code in [0, 1, 42, 255] {
         let status = run_child(|| code)?;
-        check!(status == WaitStatus::Exited(code), "exit({code}) gave {status:?}");
+        check!(
+            status == WaitStatus::Exited(code),
+            "exit({code}) gave {status:?}"
+        );
     }
     // exit() keeps the low 8 bits.
     let status = run_child(|| 256 + 7)?;
@@ -146,10 +151,19 @@ fn fork_child_pids() -> Outcome {
     try_sys!(sys::close(w));
     let text = String::from_utf8(read_all(r)?).unwrap_or_default();
     let status = wait(pid)?;
-    check!(status == WaitStatus::Exited(0), "child ended with {status:?}");
-    check!(pid > 0 && pid != parent, "fork returned {pid} in the parent (pid {parent})");
+    check!(
+        status == WaitStatus::Exited(0),
+        "child ended with {status:?}"
+    );
+    check!(
+        pid > 0 && pid != parent,
+        "fork returned {pid} in the parent (pid {parent})"
+    );
     let expected = format!("{pid} {parent}");
-    check!(text == expected, "child saw 'getpid getppid' = '{text}', expected '{expected}'");
+    check!(
+        text == expected,
+        "child saw 'getpid getppid' = '{text}', expected '{expected}'"
+    );
     Ok(())
 }
 
@@ -163,8 +177,14 @@ fn fork_copy_on_write() -> Outcome {
         if value.iter().all(|&b| b == 9) { 0 } else { 2 }
     })?;
     let status = wait(pid)?;
-    check!(status == WaitStatus::Exited(0), "child saw the wrong memory: {status:?}");
-    check!(value.iter().all(|&b| b == 7), "the child's writes reached the parent");
+    check!(
+        status == WaitStatus::Exited(0),
+        "child saw the wrong memory: {status:?}"
+    );
+    check!(
+        value.iter().all(|&b| b == 7),
+        "the child's writes reached the parent"
+    );
     Ok(())
 }
 
@@ -173,13 +193,21 @@ fn wait_killed_by_signal() -> Outcome {
         let _ = sys::kill(sys::getpid(), sys::SIGKILL);
         0
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGKILL), "kill(self, SIGKILL) gave {status:?}");
-    let pid = fork_run(|| loop {
-        let _ = time::sleep_ns(10_000_000);
+    check!(
+        status == WaitStatus::Signaled(sys::SIGKILL),
+        "kill(self, SIGKILL) gave {status:?}"
+    );
+    let pid = fork_run(|| {
+        loop {
+            let _ = time::sleep_ns(10_000_000);
+        }
     })?;
     try_sys!(sys::kill(pid, sys::SIGTERM));
     let status = wait(pid)?;
-    check!(status == WaitStatus::Signaled(sys::SIGTERM), "kill(child, SIGTERM) gave {status:?}");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGTERM),
+        "kill(child, SIGTERM) gave {status:?}"
+    );
     Ok(())
 }
 
@@ -189,7 +217,10 @@ fn wait_nohang() -> Outcome {
         5
     })?;
     let (got, _) = try_sys!(sys::wait4(pid, sys::WNOHANG));
-    check!(got == 0, "WNOHANG on a running child returned {got}, expected 0");
+    check!(
+        got == 0,
+        "WNOHANG on a running child returned {got}, expected 0"
+    );
     let status = wait(pid)?;
     check!(status == WaitStatus::Exited(5), "then wait gave {status:?}");
     Ok(())
@@ -197,7 +228,10 @@ fn wait_nohang() -> Outcome {
 
 fn wait_echild() -> Outcome {
     let r = sys::wait4(-1, 0);
-    check!(r == Err(Errno::ECHILD), "wait4(-1) with no children gave {r:?}");
+    check!(
+        r == Err(Errno::ECHILD),
+        "wait4(-1) with no children gave {r:?}"
+    );
     let r = sys::wait4(1, 0);
     check!(r == Err(Errno::ECHILD), "wait4(1) (not a child) gave {r:?}");
     Ok(())
@@ -247,7 +281,10 @@ fn exec_args_env() -> Outcome {
         WaitStatus::Exited(100) => "exec failed",
         _ => "",
     };
-    check!(status == WaitStatus::Exited(0), "child gave {status:?} {why}");
+    check!(
+        status == WaitStatus::Exited(0),
+        "child gave {status:?} {why}"
+    );
     Ok(())
 }
 
@@ -269,7 +306,11 @@ fn exec_keeps_fds() -> Outcome {
     let _ = sys::close(r);
     let status = wait(pid)?;
     check!(status == WaitStatus::Exited(0), "echo gave {status:?}");
-    check!(out == b"through the pipe\n", "read {:?}", String::from_utf8_lossy(&out));
+    check!(
+        out == b"through the pipe\n",
+        "read {:?}",
+        String::from_utf8_lossy(&out)
+    );
     Ok(())
 }
 
@@ -283,7 +324,10 @@ fn exec_enoent_eacces() -> Outcome {
 
 /// Files that are not valid executables: from the image, or written now.
 fn bad_elf_files() -> Result<Vec<String>, String> {
-    const IN_IMAGE: [&str; 2] = ["/usr/lib/usertests/not-elf", "/usr/lib/usertests/truncated-elf"];
+    const IN_IMAGE: [&str; 2] = [
+        "/usr/lib/usertests/not-elf",
+        "/usr/lib/usertests/truncated-elf",
+    ];
     if IN_IMAGE.iter().all(|p| sys::stat(p).is_ok()) {
         return Ok(IN_IMAGE.iter().map(|p| String::from(*p)).collect());
     }
@@ -324,11 +368,17 @@ fn zombie_until_waited() -> Outcome {
     // Let it exit; it stays a zombie until waited for.
     let _ = time::sleep_ns(50_000_000);
     let alive = sys::kill(pid, 0);
-    check!(alive.is_ok(), "kill(zombie, 0) gave {alive:?}, expected success");
+    check!(
+        alive.is_ok(),
+        "kill(zombie, 0) gave {alive:?}, expected success"
+    );
     let status = wait(pid)?;
     check!(status == WaitStatus::Exited(3), "wait gave {status:?}");
     let gone = sys::kill(pid, 0);
-    check!(gone == Err(Errno::ESRCH), "kill(reaped, 0) gave {gone:?}, expected ESRCH");
+    check!(
+        gone == Err(Errno::ESRCH),
+        "kill(reaped, 0) gave {gone:?}, expected ESRCH"
+    );
     let again = sys::wait4(pid, 0);
     check!(again == Err(Errno::ECHILD), "a second wait gave {again:?}");
     Ok(())
@@ -358,8 +408,13 @@ fn orphan_reparented() -> Outcome {
     let status = wait(child)?;
     check!(status == WaitStatus::Exited(0), "the child gave {status:?}");
     let text = String::from_utf8(read_all(r)?).unwrap_or_default();
-    let ppid: i32 = text.parse().map_err(|_| format!("the grandchild said '{text}'"))?;
-    check!(ppid != child, "the orphan's parent is still its dead parent {child}");
+    let ppid: i32 = text
+        .parse()
+        .map_err(|_| format!("the grandchild said '{text}'"))?;
+    check!(
+        ppid != child,
+        "the orphan's parent is still its dead parent {child}"
+    );
     check!(ppid > 0, "the orphan's parent is {ppid}");
     Ok(())
 }
@@ -372,7 +427,10 @@ fn many_processes() -> Outcome {
     }
     for (i, &pid) in pids.iter().enumerate().rev() {
         let status = wait(pid)?;
-        check!(status == WaitStatus::Exited(i as i32 + 1), "child {i} gave {status:?}");
+        check!(
+            status == WaitStatus::Exited(i as i32 + 1),
+            "child {i} gave {status:?}"
+        );
     }
     // Twice more, reaped in any order.
     for _ in 0..2 {
@@ -447,13 +505,21 @@ fn pipe_large_transfer() -> Outcome {
             break;
         }
         for (k, &b) in buf[..n].iter().enumerate() {
-            check!(b == pattern(got + k), "byte {} is {b:#x}, expected {:#x}", got + k, pattern(got + k));
+            check!(
+                b == pattern(got + k),
+                "byte {} is {b:#x}, expected {:#x}",
+                got + k,
+                pattern(got + k)
+            );
         }
         got += n;
     }
     let _ = sys::close(r);
     let status = wait(pid)?;
-    check!(status == WaitStatus::Exited(0), "the writer gave {status:?}");
+    check!(
+        status == WaitStatus::Exited(0),
+        "the writer gave {status:?}"
+    );
     check!(got == TOTAL, "read {got} bytes, expected {TOTAL}");
     Ok(())
 }
@@ -463,7 +529,10 @@ fn pipe_eof() -> Outcome {
     try_sys!(sys::close(w));
     let mut buf = [0u8; 16];
     let n = try_sys!(sys::read(r, &mut buf));
-    check!(n == 0, "read from a pipe without writers gave {n}, expected 0 (EOF)");
+    check!(
+        n == 0,
+        "read from a pipe without writers gave {n}, expected 0 (EOF)"
+    );
     try_sys!(sys::close(r));
     // EOF when the last writer, a child, exits after writing.
     let (r, w) = try_sys!(sys::pipe());
@@ -505,7 +574,10 @@ fn pipe_epipe_signal() -> Outcome {
         let _ = sys::write(w, b"x");
         12
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGPIPE), "the writer gave {status:?}, expected SIGPIPE");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGPIPE),
+        "the writer gave {status:?}, expected SIGPIPE"
+    );
     Ok(())
 }
 
@@ -513,7 +585,11 @@ fn pipe_epipe_signal() -> Outcome {
 
 /// An address below the first mapping, one past user space's top half,
 /// and one in the kernel's direct map: none is the process's.
-const BAD_POINTERS: [usize; 3] = [0x10, 0x0000_7fff_ffff_f000 + 0x1000 * 0x10, 0xffff_8880_0000_0000];
+const BAD_POINTERS: [usize; 3] = [
+    0x10,
+    0x0000_7fff_ffff_f000 + 0x1000 * 0x10,
+    0xffff_8880_0000_0000,
+];
 
 fn efault_bad_pointers() -> Outcome {
     for &bad in &BAD_POINTERS {
@@ -526,20 +602,29 @@ fn efault_bad_pointers() -> Outcome {
         let e = raw(nr::WRITE, &[w as usize, bad, 4]);
         check!(e == Err(Errno::EFAULT), "write from {bad:#x} gave {e:?}");
         let e = raw(nr::OPEN, &[bad, 0, 0]);
-        check!(e == Err(Errno::EFAULT), "open of a path at {bad:#x} gave {e:?}");
+        check!(
+            e == Err(Errno::EFAULT),
+            "open of a path at {bad:#x} gave {e:?}"
+        );
         let e = raw(nr::STAT, &[c"/".as_ptr() as usize, bad]);
         check!(e == Err(Errno::EFAULT), "stat into {bad:#x} gave {e:?}");
         let e = raw(nr::PIPE, &[bad]);
         check!(e == Err(Errno::EFAULT), "pipe into {bad:#x} gave {e:?}");
         let e = raw(nr::EXECVE, &[bad, 0, 0]);
-        check!(e == Err(Errno::EFAULT), "execve of a path at {bad:#x} gave {e:?}");
+        check!(
+            e == Err(Errno::EFAULT),
+            "execve of a path at {bad:#x} gave {e:?}"
+        );
         let _ = sys::close(r);
         let _ = sys::close(w);
     }
     // A child waited for with a bad status pointer.
     let pid = fork_run(|| 0)?;
     let e = raw(nr::WAIT4, &[pid as usize, BAD_POINTERS[2], 0, 0]);
-    check!(e == Err(Errno::EFAULT), "wait4 into a bad status pointer gave {e:?}");
+    check!(
+        e == Err(Errno::EFAULT),
+        "wait4 into a bad status pointer gave {e:?}"
+    );
     let _ = sys::wait4(pid, 0);
     Ok(())
 }
@@ -562,9 +647,15 @@ fn ebadf_bad_descriptors() -> Outcome {
     check!(e == Err(Errno::EBADF), "dup2(999, 10) gave {e:?}");
     let (r, w) = try_sys!(sys::pipe());
     let e = sys::write(r, b"x");
-    check!(e == Err(Errno::EBADF), "write to a pipe's read end gave {e:?}");
+    check!(
+        e == Err(Errno::EBADF),
+        "write to a pipe's read end gave {e:?}"
+    );
     let e = sys::read(w, &mut buf);
-    check!(e == Err(Errno::EBADF), "read from a pipe's write end gave {e:?}");
+    check!(
+        e == Err(Errno::EBADF),
+        "read from a pipe's write end gave {e:?}"
+    );
     try_sys!(sys::close(w));
     let e = sys::close(w);
     check!(e == Err(Errno::EBADF), "closing twice gave {e:?}");
@@ -578,13 +669,19 @@ fn segv_null_deref() -> Outcome {
         // user page fault into SIGSEGV.
         unsafe { core::ptr::read_volatile(core::ptr::null::<u64>()) as i32 }
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGSEGV), "reading address 0 gave {status:?}");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGSEGV),
+        "reading address 0 gave {status:?}"
+    );
     let status = run_child(|| {
         // SAFETY: as above, a write to kernel memory.
         unsafe { core::ptr::write_volatile(BAD_POINTERS[2] as *mut u64, 1) };
         0
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGSEGV), "writing kernel memory gave {status:?}");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGSEGV),
+        "writing kernel memory gave {status:?}"
+    );
     Ok(())
 }
 
@@ -599,7 +696,11 @@ fn brk_grow_shrink() -> Outcome {
     check!(start != 0 && start % 8 == 0, "brk(0) gave {start:#x}");
     let size = 256 * 1024;
     let grown = unsafe { sys::brk(start + size) };
-    check!(grown == start + size, "growing the break to {:#x} gave {grown:#x}", start + size);
+    check!(
+        grown == start + size,
+        "growing the break to {:#x} gave {grown:#x}",
+        start + size
+    );
     let mem = start.next_multiple_of(PAGE);
     for page in (mem..start + size).step_by(PAGE) {
         // SAFETY: the page is below the new break.
@@ -617,9 +718,15 @@ fn brk_grow_shrink() -> Outcome {
     check!(v == 0, "memory given back and taken again is not zero");
     let _ = unsafe { sys::brk(start) };
     let huge = unsafe { sys::brk(start + (1 << 47)) };
-    check!(huge == start, "an impossible break gave {huge:#x}, expected the old {start:#x}");
+    check!(
+        huge == start,
+        "an impossible break gave {huge:#x}, expected the old {start:#x}"
+    );
     let low = unsafe { sys::brk(PAGE) };
-    check!(low == start, "a break below the program gave {low:#x}, expected the old {start:#x}");
+    check!(
+        low == start,
+        "a break below the program gave {low:#x}, expected the old {start:#x}"
+    );
     Ok(())
 }
 
@@ -642,10 +749,16 @@ fn mmap_anonymous() -> Outcome {
     for page in (addr..addr + len).step_by(PAGE) {
         // SAFETY: inside the mapping.
         let v = unsafe { core::ptr::read_volatile(page as *const u64) };
-        check!(v == page as u64, "memory at {page:#x} did not keep its value");
+        check!(
+            v == page as u64,
+            "memory at {page:#x} did not keep its value"
+        );
     }
     let second = try_sys!(map_anon(PAGE, sys::PROT_READ | sys::PROT_WRITE));
-    check!(second + PAGE <= addr || second >= addr + len, "a second mapping {second:#x} overlaps the first");
+    check!(
+        second + PAGE <= addr || second >= addr + len,
+        "a second mapping {second:#x} overlaps the first"
+    );
     // SAFETY: nothing uses these mappings any more.
     try_sys!(unsafe { sys::munmap(addr, len) });
     // SAFETY: as above.
@@ -670,25 +783,44 @@ fn mmap_edge_cases() -> Outcome {
     check!(e == Err(Errno::EINVAL), "mmap of length 0 gave {e:?}");
     // SAFETY: the calls below fail or map only where nothing is.
     let e = unsafe { sys::mmap(0x1000_0001, PAGE, rw, anon | sys::MAP_FIXED, -1, 0) };
-    check!(e == Err(Errno::EINVAL), "MAP_FIXED at an unaligned address gave {e:?}");
+    check!(
+        e == Err(Errno::EINVAL),
+        "MAP_FIXED at an unaligned address gave {e:?}"
+    );
     // SAFETY: as above.
     let e = unsafe { sys::mmap(0, PAGE, rw, sys::MAP_ANONYMOUS, -1, 0) };
-    check!(e == Err(Errno::EINVAL), "mmap without MAP_PRIVATE or MAP_SHARED gave {e:?}");
+    check!(
+        e == Err(Errno::EINVAL),
+        "mmap without MAP_PRIVATE or MAP_SHARED gave {e:?}"
+    );
     // SAFETY: as above.
     let e = unsafe { sys::mmap(0, PAGE, rw, sys::MAP_PRIVATE, 999, 0) };
-    check!(e == Err(Errno::EBADF), "a file mapping of a bad descriptor gave {e:?}");
+    check!(
+        e == Err(Errno::EBADF),
+        "a file mapping of a bad descriptor gave {e:?}"
+    );
     let e = map_anon(1 << 47, rw);
-    check!(e == Err(Errno::ENOMEM), "a mapping as big as user space gave {e:?}");
+    check!(
+        e == Err(Errno::ENOMEM),
+        "a mapping as big as user space gave {e:?}"
+    );
     // SAFETY: an unaligned munmap fails and unmaps nothing.
     let e = unsafe { sys::munmap(0x1000_0001, PAGE) };
-    check!(e == Err(Errno::EINVAL), "munmap of an unaligned address gave {e:?}");
+    check!(
+        e == Err(Errno::EINVAL),
+        "munmap of an unaligned address gave {e:?}"
+    );
     // MAP_FIXED replaces what was there with fresh zeroed memory.
     let addr = try_sys!(map_anon(4 * PAGE, rw));
     // SAFETY: inside the mapping.
     unsafe { core::ptr::write_volatile((addr + PAGE) as *mut u64, 77) };
     // SAFETY: replaces a page of our own mapping, which nothing else uses.
     let fixed = try_sys!(unsafe { sys::mmap(addr + PAGE, PAGE, rw, anon | sys::MAP_FIXED, -1, 0) });
-    check!(fixed == addr + PAGE, "MAP_FIXED gave {fixed:#x}, expected {:#x}", addr + PAGE);
+    check!(
+        fixed == addr + PAGE,
+        "MAP_FIXED gave {fixed:#x}, expected {:#x}",
+        addr + PAGE
+    );
     // SAFETY: inside the (new) mapping.
     let v = unsafe { core::ptr::read_volatile(fixed as *const u64) };
     check!(v == 0, "memory mapped over with MAP_FIXED kept {v}");
@@ -702,7 +834,9 @@ fn mmap_edge_cases() -> Outcome {
 
 fn munmap_then_fault() -> Outcome {
     let status = run_child(|| {
-        let Ok(addr) = map_anon(PAGE, sys::PROT_READ | sys::PROT_WRITE) else { return 10 };
+        let Ok(addr) = map_anon(PAGE, sys::PROT_READ | sys::PROT_WRITE) else {
+            return 10;
+        };
         // SAFETY: the mapping is ours; after munmap the read must fault.
         unsafe {
             core::ptr::write_volatile(addr as *mut u8, 1);
@@ -712,13 +846,18 @@ fn munmap_then_fault() -> Outcome {
             core::ptr::read_volatile(addr as *const u8) as i32
         }
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGSEGV), "reading unmapped memory gave {status:?}");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGSEGV),
+        "reading unmapped memory gave {status:?}"
+    );
     Ok(())
 }
 
 fn mmap_readonly_fault() -> Outcome {
     let status = run_child(|| {
-        let Ok(addr) = map_anon(PAGE, sys::PROT_READ) else { return 10 };
+        let Ok(addr) = map_anon(PAGE, sys::PROT_READ) else {
+            return 10;
+        };
         // SAFETY: reading the read-only mapping is fine; the write must fault.
         unsafe {
             if core::ptr::read_volatile(addr as *const u8) != 0 {
@@ -728,7 +867,10 @@ fn mmap_readonly_fault() -> Outcome {
         }
         12
     })?;
-    check!(status == WaitStatus::Signaled(sys::SIGSEGV), "writing read-only memory gave {status:?}");
+    check!(
+        status == WaitStatus::Signaled(sys::SIGSEGV),
+        "writing read-only memory gave {status:?}"
+    );
     Ok(())
 }
 
@@ -773,7 +915,11 @@ fn switches(marks: &[u8]) -> usize {
 
 /// Reads marks one at a time until `done` says the story is complete
 /// (then true) or the writers are gone (false).
-fn read_marks(r: Fd, marks: &mut Vec<u8>, mut done: impl FnMut(&[u8]) -> bool) -> Result<bool, String> {
+fn read_marks(
+    r: Fd,
+    marks: &mut Vec<u8>,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> Result<bool, String> {
     let mut byte = [0u8; 1];
     loop {
         if done(marks) {
@@ -817,7 +963,10 @@ fn preemption() -> Outcome {
     let _ = sys::close(r);
     kill_all(&pids);
     let shown = String::from_utf8_lossy(&marks).into_owned();
-    check!(complete?, "the CPU-bound processes did not take turns: {shown}");
+    check!(
+        complete?,
+        "the CPU-bound processes did not take turns: {shown}"
+    );
     Ok(())
 }
 
@@ -855,20 +1004,31 @@ fn sched_fifo_preempts_other() -> Outcome {
     let complete = read_marks(r, &mut marks, |m| {
         m.contains(&b'E')
             || m.contains(&b'G')
-            || m.iter().position(|&c| c == b'D').is_some_and(|d| m[d..].iter().filter(|&&c| c == b'o').count() >= 3)
+            || m.iter()
+                .position(|&c| c == b'D')
+                .is_some_and(|d| m[d..].iter().filter(|&&c| c == b'o').count() >= 3)
     });
     let _ = sys::close(r);
     kill_all(&[other, fifo]);
     let shown = String::from_utf8_lossy(&marks).into_owned();
-    check!(!marks.contains(&b'E'), "sched_setscheduler(SCHED_FIFO) failed");
-    check!(!marks.contains(&b'G'), "sched_getscheduler did not report SCHED_FIFO");
+    check!(
+        !marks.contains(&b'E'),
+        "sched_setscheduler(SCHED_FIFO) failed"
+    );
+    check!(
+        !marks.contains(&b'G'),
+        "sched_getscheduler did not report SCHED_FIFO"
+    );
     check!(complete?, "the marks stopped early: {shown}");
     let first = marks.iter().position(|&m| m == b'F');
     let done = marks.iter().position(|&m| m == b'D');
     let (Some(first), Some(done)) = (first, done) else {
         return Err(format!("no marks from the FIFO process: {shown}"));
     };
-    check!(marks[..first].contains(&b'o'), "the SCHED_OTHER process did not run before: {shown}");
+    check!(
+        marks[..first].contains(&b'o'),
+        "the SCHED_OTHER process did not run before: {shown}"
+    );
     check!(
         marks[first..done].iter().all(|&m| m == b'F') && done - first == 30,
         "the SCHED_OTHER process ran while the SCHED_FIFO one was runnable: {shown}"
@@ -904,7 +1064,10 @@ fn run_case(name: &str, case: fn() -> Outcome) -> bool {
                 if now_ns().saturating_sub(start) > CASE_DEADLINE_NS {
                     let _ = sys::kill(pid, sys::SIGKILL);
                     let _ = sys::wait4(pid, 0);
-                    println!("{name}: FAILED: still running after {} s", CASE_DEADLINE_NS / 1_000_000_000);
+                    println!(
+                        "{name}: FAILED: still running after {} s",
+                        CASE_DEADLINE_NS / 1_000_000_000
+                    );
                     return false;
                 }
                 let _ = time::sleep_ns(2_000_000);

@@ -71,7 +71,9 @@ fn main() -> i32 {
             status = 1;
             continue;
         };
-        if path == "-" || sys::fstat(fd).map_or(true, |st| st.mode & ulib::fs::S_IFMT != ulib::fs::S_IFREG) {
+        if path == "-"
+            || sys::fstat(fd).map_or(true, |st| st.mode & ulib::fs::S_IFMT != ulib::fs::S_IFREG)
+        {
             all_regular = false;
         }
         match count(fd) {
