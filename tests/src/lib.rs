@@ -11,6 +11,8 @@ pub mod diff;
 pub mod golden;
 /// Booting the real boot chain (or a kernel directly) and reading the console.
 pub mod guestboot;
+/// The default recipe's inputs from this build, for variants of the default image.
+pub mod imageinputs;
 /// Running code snippets natively on the host CPU.
 pub mod native;
 /// Page tables in guest memory and paging state for MMU tests.

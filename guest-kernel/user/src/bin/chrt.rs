@@ -35,6 +35,8 @@ fn usage() -> i32 {
 }
 
 fn show(pid: i32) -> i32 {
+    // As util-linux: `0` means this process, shown by its number.
+    let pid = if pid == 0 { sys::getpid() } else { pid };
     let policy = match sys::sched_getscheduler(pid) {
         Ok(p) => p,
         Err(e) => {
