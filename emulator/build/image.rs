@@ -23,7 +23,7 @@ pub fn build(root: &Path, out: &Path) {
     let boot_dir = images.join("boot");
     let kernel_dir = root.join("guest-kernel");
     let user_dir = kernel_dir.join("user");
-    for dir in [&boot_dir, &images.join("ondisk"), &user_dir] {
+    for dir in [&boot_dir, &images.join("ondisk")] {
         guest::watch(dir);
     }
     watch_kernel(&kernel_dir);
@@ -85,14 +85,21 @@ pub fn build(root: &Path, out: &Path) {
 }
 
 /// Watches the kernel's sources: everything in `guest-kernel` but its
-/// `target` and the user workspace (watched on its own, without its
-/// `target`).
+/// `target`, and the nested guest workspaces (`user`, and any other
+/// directory with its own `Cargo.toml`) without their `target`, which
+/// builds run from tests write to.
 fn watch_kernel(kernel_dir: &Path) {
     let entries = std::fs::read_dir(kernel_dir)
         .unwrap_or_else(|e| panic!("guest sources {}: {e}", kernel_dir.display()));
     for entry in entries.flatten() {
-        if entry.file_name() != "target" && entry.file_name() != "user" {
-            println!("cargo:rerun-if-changed={}", entry.path().display());
+        let path = entry.path();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if path.join("Cargo.toml").is_file() {
+            guest::watch(&path);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
     }
 }
