@@ -13,7 +13,8 @@
 //! - `NAME=value` alone sets a variable (all variables are exported);
 //!   before a command it sets it for that command only.
 //! - Built in: `cd [DIR]`, `exit [N]`, `export NAME=value...`,
-//!   `unset NAME...`. Everything else is looked up in `$PATH`.
+//!   `unset NAME...`, `jobs`; `kill %N` names job N's processes.
+//!   Everything else is looked up in `$PATH`.
 
 #![no_std]
 #![no_main]
@@ -94,6 +95,10 @@ struct Job {
     id: usize,
     pids: Vec<i32>,
     text: String,
+    /// The pipeline's last process, whose end is the job's status.
+    last_pid: i32,
+    /// How it ended, once it has.
+    last: Option<WaitStatus>,
 }
 
 struct Shell {
@@ -330,13 +335,10 @@ fn word_assignment(word: &Word) -> Option<(String, Word)> {
 }
 
 /// Groups tokens into pipelines joined by `;`, `&&`, `||`.
-fn parse(tokens: Vec<Token>, line: &str) -> Result<Vec<(Join, Pipeline)>, String> {
+fn parse(tokens: Vec<Token>) -> Result<Vec<(Join, Pipeline)>, String> {
     let mut list = Vec::new();
     let mut join = Join::Always;
-    let mut pipeline = Pipeline {
-        text: String::from(line.trim()),
-        ..Pipeline::default()
-    };
+    let mut pipeline = Pipeline::default();
     let mut command = Command::default();
     let mut tokens = tokens.into_iter().peekable();
     let empty =
@@ -399,13 +401,68 @@ fn parse(tokens: Vec<Token>, line: &str) -> Result<Vec<(Join, Pipeline)>, String
         pipeline.commands.push(command);
         list.push((join, pipeline));
     }
-    // Each pipeline's text is the whole line: good enough for job reports
-    // of the usual one-job lines.
-    let text = String::from(line.trim().trim_end_matches('&').trim_end());
     for (_, p) in &mut list {
-        p.text = text.clone();
+        p.text = pipeline_text(p);
     }
     Ok(list)
+}
+
+/// A word as it could be typed again (for job reports).
+fn word_text(word: &Word) -> String {
+    let mut out = String::new();
+    for piece in word {
+        match piece {
+            Piece::Literal(s)
+                if s.is_empty()
+                    || s.contains([' ', '\t', '$', '\'', '"', '|', '&', ';', '<', '>']) =>
+            {
+                out.push('\'');
+                out.push_str(s);
+                out.push('\'');
+            }
+            Piece::Literal(s) => out.push_str(s),
+            Piece::Variable(name) => {
+                out.push_str("${");
+                out.push_str(name);
+                out.push('}');
+            }
+            Piece::Home => out.push('~'),
+        }
+    }
+    out
+}
+
+/// A pipeline as it could be typed again, without the `&`.
+fn pipeline_text(p: &Pipeline) -> String {
+    let commands: Vec<String> = p
+        .commands
+        .iter()
+        .map(|c| {
+            let mut parts: Vec<String> = c
+                .assignments
+                .iter()
+                .map(|(k, v)| format!("{k}={}", word_text(v)))
+                .collect();
+            parts.extend(c.argv.iter().map(word_text));
+            for r in &c.redirects {
+                let fd = match (r.fd, &r.kind) {
+                    (0, RedirectKind::Read)
+                    | (1, RedirectKind::Write | RedirectKind::Append | RedirectKind::Dup(_)) => {
+                        String::new()
+                    }
+                    (fd, _) => fd.to_string(),
+                };
+                parts.push(match r.kind {
+                    RedirectKind::Read => format!("{fd}< {}", word_text(&r.path)),
+                    RedirectKind::Write => format!("{fd}> {}", word_text(&r.path)),
+                    RedirectKind::Append => format!("{fd}>> {}", word_text(&r.path)),
+                    RedirectKind::Dup(target) => format!("{fd}>&{target}"),
+                });
+            }
+            parts.join(" ")
+        })
+        .collect();
+    commands.join(" | ")
 }
 
 /// Applies redirections (paths expanded) in the current process (a child
@@ -434,7 +491,7 @@ fn apply_redirects(redirects: &[(Redirect, String)]) -> Result<(), String> {
     Ok(())
 }
 
-const BUILTINS: [&str; 4] = ["cd", "exit", "export", "unset"];
+const BUILTINS: [&str; 5] = ["cd", "exit", "export", "unset", "jobs"];
 
 impl Shell {
     /// Runs a built-in command in this process; its status.
@@ -480,6 +537,13 @@ impl Shell {
             "unset" => {
                 for a in &argv[1..] {
                     env::remove_var(a);
+                }
+                0
+            }
+            "jobs" => {
+                self.reap_jobs();
+                for job in &self.jobs {
+                    println!("[{}]  Running                 {}", job.id, job.text);
                 }
                 0
             }
@@ -533,9 +597,12 @@ impl Shell {
             let v = self.expand(v);
             env::set_var(k, &v);
         }
-        let argv: Vec<String> = command.argv.iter().map(|w| self.expand(w)).collect();
+        let mut argv: Vec<String> = command.argv.iter().map(|w| self.expand(w)).collect();
         if argv.is_empty() {
             sys::exit(0);
+        }
+        if argv[0] == "kill" {
+            argv = self.job_pids(argv);
         }
         let name = &argv[0];
         if BUILTINS.contains(&name.as_str()) {
@@ -631,6 +698,8 @@ impl Shell {
                     id,
                     pids,
                     text: pipeline.text.clone(),
+                    last_pid: last,
+                    last: None,
                 });
             }
             return if failed.is_some() { 1 } else { 0 };
@@ -661,6 +730,22 @@ impl Shell {
         if failed.is_some() { 1 } else { status }
     }
 
+    /// `kill %N`: the job's processes for each `%N`.
+    fn job_pids(&self, argv: Vec<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        for a in argv {
+            let job = a
+                .strip_prefix('%')
+                .and_then(|n| n.parse::<usize>().ok())
+                .and_then(|n| self.jobs.iter().find(|j| j.id == n));
+            match job {
+                Some(job) => out.extend(job.pids.iter().map(|p| p.to_string())),
+                None => out.push(a),
+            }
+        }
+        out
+    }
+
     /// Reaps finished background processes and reports finished jobs.
     fn reap_jobs(&mut self) {
         while let Ok((pid, status)) = sys::wait4(-1, sys::WNOHANG) {
@@ -669,13 +754,26 @@ impl Shell {
             }
             let _ = status;
             for job in &mut self.jobs {
+                if job.last_pid == pid {
+                    job.last = Some(WaitStatus::from_raw(status));
+                }
                 job.pids.retain(|&p| p != pid);
             }
         }
         let interactive = self.interactive;
         self.jobs.retain(|job| {
             if job.pids.is_empty() && interactive {
-                eprintln!("[{}]+ Done                    {}", job.id, job.text);
+                // As bash reports them.
+                let how = match job.last {
+                    Some(WaitStatus::Exited(0)) | None | Some(WaitStatus::Other(_)) => {
+                        String::from("Done")
+                    }
+                    Some(WaitStatus::Exited(c)) => format!("Exit {c}"),
+                    Some(WaitStatus::Signaled(sys::SIGTERM)) => String::from("Terminated"),
+                    Some(WaitStatus::Signaled(sys::SIGKILL)) => String::from("Killed"),
+                    Some(WaitStatus::Signaled(sig)) => format!("Signal {sig}"),
+                };
+                eprintln!("[{}]+ {how:<24}{}", job.id, job.text);
             }
             !job.pids.is_empty()
         });
@@ -683,7 +781,7 @@ impl Shell {
 
     /// Runs one line; updates `$?`.
     fn run_line(&mut self, line: &str) {
-        let list = match tokenize(line).and_then(|t| parse(t, line)) {
+        let list = match tokenize(line).and_then(parse) {
             Ok(l) => l,
             Err(msg) => {
                 eprintln!("sh: {msg}");
