@@ -204,7 +204,10 @@ fn sh_changes_directory_and_runs_background_jobs() {
     assert_eq!(stdout(&out), "now\n");
     // `jobs` lists it as it could be typed again; `kill %1` names it.
     let out = sh("sleep 5 2>/dev/null & jobs; kill %1; echo $?");
-    assert_eq!(stdout(&out), "[1]  Running                 sleep 5 2> /dev/null\n0\n");
+    assert_eq!(
+        stdout(&out),
+        "[1]  Running                 sleep 5 2> /dev/null\n0\n"
+    );
 }
 
 #[test]
