@@ -92,7 +92,7 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
     match parts.as_slice() {
         [] => {
             let mut entries = alloc::vec![entry(1, dt::DIR, "."), entry(1, dt::DIR, "..")];
-            for name in ["uptime", "meminfo", "loadavg", "stat", "version"] {
+            for name in ["uptime", "meminfo", "loadavg", "stat", "version", "mounts"] {
                 entries.push(entry(2, dt::REG, name));
             }
             entries.push(entry(3, dt::LNK, "self"));
@@ -126,6 +126,12 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
             )
         }
         ["meminfo"] => file(5, meminfo()),
+        ["mounts"] => file(
+            9,
+            String::from(
+                "/dev/root / ext2 ro,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n",
+            ),
+        ),
         ["loadavg"] => {
             let mut running = 0;
             let mut total = 0;

@@ -107,6 +107,8 @@ mod nr {
     pub const SCHED_RR_GET_INTERVAL: u64 = 148;
     pub const ARCH_PRCTL: u64 = 158;
     pub const SYNC: u64 = 162;
+    pub const MOUNT: u64 = 165;
+    pub const UMOUNT2: u64 = 166;
     pub const REBOOT: u64 = 169;
     pub const GETTID: u64 = 186;
     pub const TKILL: u64 = 200;
@@ -349,6 +351,8 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
         }
         nr::ARCH_PRCTL => sys_arch_prctl(a[0] as u32, a[1]),
         nr::SYNC => Ok(0),
+        nr::MOUNT => sys_mount(a[0], a[1], a[2]),
+        nr::UMOUNT2 => Err(EPERM),
         nr::REBOOT => sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         nr::GETDENTS64 => sys_getdents64(fd, a[1], a[2] as usize),
         nr::SET_TID_ADDRESS => {
@@ -394,16 +398,35 @@ fn sys_read(fd: i32, buf: u64, count: usize) -> KResult<i64> {
         return Err(EISDIR);
     }
     let mut kbuf = alloc::vec![0u8; count.min(MAX_RW)];
-    // Check the destination before consuming input.
-    if count > 0 {
-        copy_to_user(buf, &[])?;
-        if buf.checked_add(count as u64).is_none_or(|e| e > TASK_SIZE) {
-            return Err(EFAULT);
-        }
-    }
+    // Check the destination is writable before consuming input (a pipe
+    // or the terminal must keep its bytes when the copy would fail).
+    probe_writable(buf, kbuf.len())?;
     let n = f.read(&mut kbuf)?;
     copy_to_user(buf, &kbuf[..n])?;
     Ok(n as i64)
+}
+
+/// Touches every page of `[addr, addr + len)` with a read and a write of
+/// the same byte, so a later copy there cannot fault (one CPU, no
+/// threads: nothing can unmap it in between).
+fn probe_writable(addr: u64, len: usize) -> KResult<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    let end = addr.checked_add(len as u64).ok_or(EFAULT)?;
+    if end > TASK_SIZE {
+        return Err(EFAULT);
+    }
+    let mut at = addr;
+    while at < end {
+        let mut b = [0u8; 1];
+        copy_from_user(&mut b, at)?;
+        copy_to_user(at, &b)?;
+        at = (at & !(PAGE_SIZE - 1)) + PAGE_SIZE;
+    }
+    let mut b = [0u8; 1];
+    copy_from_user(&mut b, end - 1)?;
+    copy_to_user(end - 1, &b)
 }
 
 fn sys_write(fd: i32, buf: u64, count: usize) -> KResult<i64> {
@@ -910,6 +933,23 @@ fn sys_arch_prctl(code: u32, addr: u64) -> KResult<i64> {
         }
         ARCH_SET_GS | ARCH_GET_GS => Err(EINVAL),
         _ => Err(EINVAL),
+    }
+}
+
+/// `mount`: `/proc` is always there (mounting `proc` on it succeeds);
+/// other file systems come with the VFS.
+fn sys_mount(source: u64, target: u64, fstype: u64) -> KResult<i64> {
+    let _ = source;
+    let target = namei::resolve_at(namei::AT_FDCWD, &user_path(target)?)?;
+    let fstype = if fstype == 0 {
+        String::new()
+    } else {
+        user_path(fstype)?
+    };
+    match (fstype.as_str(), target.as_str()) {
+        ("proc", "/proc") => Ok(0),
+        ("proc" | "sysfs" | "devtmpfs" | "tmpfs" | "ext2", _) => Err(EBUSY),
+        _ => Err(ENODEV),
     }
 }
 

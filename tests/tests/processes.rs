@@ -4,13 +4,13 @@
 //! own in-guest checks, `guest-kernel/tests-user`) covers EFAULT, ENOEXEC,
 //! fork/exec/wait statuses, pipes, preemption and SCHED_FIFO.
 //!
-//! The image is the default recipe plus the user programs
-//! (`guest-kernel/user`, built here with a nested cargo unless the
-//! recipe already has them), `ktest`, and two broken executables.
+//! The image is the default recipe (with `/sbin/init`, the shell and the
+//! utilities) plus `ktest`, built here with a nested cargo, and two broken
+//! executables.
 
 use disk_images::recipe::{Entry, EntryKind, Source};
 use disk_images::{build_image, Recipe};
-use emulator::artifacts::{KERNEL, MBR, RECIPE, STAGE2};
+use emulator::artifacts::{KERNEL, MBR, RECIPE, STAGE2, USER_BIN_DIR};
 use integration_tests::console::{session, step, Step};
 use integration_tests::guestboot::BootRun;
 use std::collections::HashMap;
@@ -19,7 +19,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 const LIMIT: u64 = 4_000_000_000;
-const PROMPT: &str = "/ # ";
+/// The end of the shell's prompt (`CWD # `).
+const PROMPT: &str = "# ";
 
 /// The workspace root.
 fn root() -> PathBuf {
@@ -30,7 +31,10 @@ fn root() -> PathBuf {
 fn build_guest(dir: &str) -> PathBuf {
     let manifest = root().join(dir).join("Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // From its own directory, so its `.cargo/config.toml` (target, flags)
+    // applies.
     let status = Command::new(cargo)
+        .current_dir(root().join(dir))
         .args(["build", "--release", "--manifest-path"])
         .arg(&manifest)
         .env_remove("RUSTFLAGS")
@@ -58,30 +62,14 @@ fn file_entry(path: &str, source: PathBuf, mode: u16) -> Entry {
     }
 }
 
-/// The test image, built once per test binary.
+/// The test image, built once per test binary: the default recipe (init,
+/// the shell and the utilities from `USER_BIN_DIR`) plus `ktest` and two
+/// broken executables.
 fn image() -> &'static Path {
     static IMAGE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = IMAGE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut recipe = Recipe::load(Path::new(RECIPE)).expect("the default recipe");
-        let has = |recipe: &Recipe, p: &str| recipe.entries.iter().any(|e| e.path == p);
-        if !has(&recipe, "/sbin/init") || !has(&recipe, "/bin/sh") {
-            let user = build_guest("guest-kernel/user");
-            for prog in [
-                "sh", "ls", "cat", "echo", "wc", "head", "grep", "ps", "kill", "sleep", "uname",
-                "pwd", "env", "true", "false", "dmesg", "free", "chrt", "nice",
-            ] {
-                let path = format!("/bin/{prog}");
-                if !has(&recipe, &path) && user.join(prog).exists() {
-                    recipe.entries.push(file_entry(&path, user.join(prog), 0o755));
-                }
-            }
-            if !has(&recipe, "/sbin/init") {
-                recipe
-                    .entries
-                    .push(file_entry("/sbin/init", user.join("sh"), 0o755));
-            }
-        }
         let ktest = build_guest("guest-kernel/tests-user").join("ktest");
         recipe
             .entries
@@ -101,11 +89,18 @@ fn image() -> &'static Path {
             uid: 0,
             gid: 0,
         });
-        let inputs: HashMap<String, PathBuf> =
-            [("mbr", MBR), ("stage2", STAGE2), ("kernel", KERNEL)]
-                .into_iter()
-                .map(|(n, p)| (n.to_string(), PathBuf::from(p)))
-                .collect();
+        // Every other input is a user program of that name.
+        let mut inputs: HashMap<String, PathBuf> = recipe
+            .inputs()
+            .into_iter()
+            .map(|name| {
+                let path = Path::new(USER_BIN_DIR).join(&name);
+                (name, path)
+            })
+            .collect();
+        for (name, path) in [("mbr", MBR), ("stage2", STAGE2), ("kernel", KERNEL)] {
+            inputs.insert(name.to_string(), PathBuf::from(path));
+        }
         let out = dir.path().join("processes.img");
         build_image(&recipe, &inputs, &out).expect("build the test image");
         (dir, out)
@@ -131,7 +126,9 @@ fn output_of<'a>(text: &'a str, cmd: &str) -> &'a str {
         + cmd.len()
         + 1;
     let rest = &text[start..];
-    &rest[..rest.find(PROMPT).unwrap_or(rest.len())]
+    // Up to the line the next prompt (`CWD # `) starts.
+    let end = rest.find(PROMPT).unwrap_or(rest.len());
+    &rest[..rest[..end].rfind('\n').map_or(0, |i| i + 1)]
 }
 
 #[test]
@@ -155,6 +152,10 @@ fn scripted_shell_session() {
     let steps: Vec<Step> = lines.iter().map(|l| step(PROMPT, l.as_bytes())).collect();
     let (_, text) = run(&steps);
 
+    assert!(
+        !text.contains("Failed to execute"),
+        "init did not start:\n{text}"
+    );
     let ls = output_of(&text, "ls -li /");
     for name in ["bin", "boot", "dev", "etc", "proc", "sbin", "tmp"] {
         assert!(
@@ -212,13 +213,13 @@ fn two_cpu_bound_processes_share_the_cpu() {
         .find_map(|l| l.strip_prefix("preempt: "))
         .filter(|l| l.starts_with(['A', 'B']))
         .expect("the preempt line");
-    assert_eq!(letters.len(), 120, "{out}");
+    assert_eq!(letters.len(), 80, "{out}");
 }
 
 #[test]
 fn sched_fifo_runs_ahead_of_sched_other() {
     let out = ktest("fifo");
-    assert!(out.contains("FFFFFFFFFFFFFFFFFFFF"), "{out}");
+    assert!(out.contains("FFFFFFFFFF"), "{out}");
 }
 
 #[test]
@@ -253,4 +254,15 @@ fn proc_shows_processes_the_way_linux_does() {
     let ls = output_of(&text, "ls /proc");
     assert!(ls.split_whitespace().any(|w| w == "1"), "{ls}");
     assert!(ls.contains("meminfo") && ls.contains("uptime"), "{ls}");
+}
+
+#[test]
+fn usertests_passes_inside_the_guest() {
+    let (_, text) = run(&[step(PROMPT, b"usertests\n")]);
+    let out = output_of(&text, "usertests");
+    let last = out.lines().last().unwrap_or("");
+    assert!(
+        last.starts_with("usertests: ") && last.ends_with(" passed, 0 failed"),
+        "usertests in the guest:\n{out}"
+    );
 }

@@ -362,8 +362,8 @@ fn transitions(s: &[u8]) -> usize {
 fn preempt() {
     let mut fds = [0i32; 2];
     sys(PIPE, fds.as_mut_ptr() as u64, 0, 0);
-    let a = worker(fds[1], b'A', 60, false);
-    let b = worker(fds[1], b'B', 60, false);
+    let a = worker(fds[1], b'A', 40, false);
+    let b = worker(fds[1], b'B', 40, false);
     sys(CLOSE, fds[1] as u64, 0, 0);
     let mut buf = [0u8; 256];
     let n = collect(fds[0], &mut buf);
@@ -372,7 +372,7 @@ fn preempt() {
     print("preempt: ");
     write(1, &buf[..n]);
     print("\n");
-    check("preempt: letters", n as i64, 120);
+    check("preempt: letters", n as i64, 80);
     let t = transitions(&buf[..n]) as i64;
     check("preempt: time-shared (>= 3 switches)", i64::from(t >= 3), 1);
 }
@@ -380,9 +380,9 @@ fn preempt() {
 fn fifo() {
     let mut fds = [0i32; 2];
     sys(PIPE, fds.as_mut_ptr() as u64, 0, 0);
-    let o = worker(fds[1], b'O', 40, false);
+    let o = worker(fds[1], b'O', 30, false);
     spin_ms(20);
-    let f = worker(fds[1], b'F', 20, true);
+    let f = worker(fds[1], b'F', 10, true);
     sys(CLOSE, fds[1] as u64, 0, 0);
     let mut buf = [0u8; 256];
     let n = collect(fds[0], &mut buf);
