@@ -5,7 +5,9 @@
 //! - [`firmware`]: the 64 KiB BIOS image with its checksum and symbols.
 //! - [`image`]: MBR, stage 2 and kernel, put together by the image builder
 //!   (`disk-images`) from `disk-images/recipes/default.toml`.
+//! - [`buildid`]: the hash that ties a snapshot to the build that wrote it.
 
+mod buildid;
 mod firmware;
 mod guest;
 mod image;
@@ -19,4 +21,5 @@ fn main() {
     println!("cargo:rerun-if-changed=build");
     firmware::build(&root.join("firmware"), &out);
     image::build(root, &out);
+    buildid::build(&manifest, &out);
 }

@@ -19,6 +19,7 @@
 //! holds instructions the CPU has decoded and cached. A write to such a page
 //! must reach the CPU's block cache (see `cpu::decode`).
 
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 use memmap2::MmapMut;
 use thiserror::Error;
 
@@ -217,6 +218,64 @@ impl PhysMemory {
         let page = (addr / PAGE_SIZE) as usize;
         if let Some(w) = self.code_pages.get_mut(page / 64) {
             *w &= !(1 << (page % 64));
+        }
+    }
+}
+
+impl Persist for PhysMemory {
+    /// Snapshots (`machine::snapshot`): RAM as (page number, 4 KiB) pairs,
+    /// all-zero pages left out, and the A20 gate. Loading clears the code
+    /// bitmap: the CPU's block cache starts empty.
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("memory")?;
+        io.expect("RAM size in bytes", self.ram_size)?;
+        self.a20_enabled.persist(io)?;
+        let page = PAGE_SIZE as usize;
+        let mut pages: Vec<u64> = if io.is_loading() {
+            Vec::new()
+        } else {
+            let zero = [0u8; PAGE_SIZE as usize];
+            self.ram
+                .chunks_exact(page)
+                .enumerate()
+                .filter(|(_, p)| *p != zero)
+                .map(|(i, _)| i as u64)
+                .collect()
+        };
+        pages.persist(io)?;
+        if io.is_loading() {
+            self.clear_ram();
+            self.code_pages.fill(0);
+        }
+        let count = self.ram_size / PAGE_SIZE;
+        for &n in &pages {
+            if n >= count {
+                return Err(SnapshotError::Malformed(format!(
+                    "RAM page {n} past the end"
+                )));
+            }
+            let at = n as usize * page;
+            io.raw(&mut self.ram[at..at + page])?;
+        }
+        Ok(())
+    }
+}
+
+impl PhysMemory {
+    /// Zeroes all of RAM by giving the pages back to the host.
+    fn clear_ram(&mut self) {
+        // SAFETY: the range is exactly our private anonymous mapping; after
+        // MADV_DONTNEED its pages read as zero, which is what we want, and
+        // no reference into the mapping is alive (we hold `&mut self`).
+        let r = unsafe {
+            libc::madvise(
+                self.ram.as_mut_ptr().cast(),
+                self.ram.len(),
+                libc::MADV_DONTNEED,
+            )
+        };
+        if r != 0 {
+            self.ram.fill(0);
         }
     }
 }

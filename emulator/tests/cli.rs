@@ -807,3 +807,190 @@ fn ctrl_a_x_quits_and_the_terminal_is_restored() {
     assert_eq!(lines[1], "status=0");
     assert_eq!(lines[0], lines[2], "terminal settings restored");
 }
+
+// `emu test`: one case per exit status, on tiny ROMs.
+
+/// A ROM that prints `text` on COM1, then spins.
+fn print_then_spin(text: &'static str) -> tempfile::NamedTempFile {
+    rom(move |a| {
+        print(a, text)?;
+        spin(a)
+    })
+}
+
+/// `emu test --bios ROM --serial none ARGS...`.
+fn emu_test(bios: &tempfile::NamedTempFile, args: &[&str]) -> Output {
+    let mut all = vec!["test", "--bios", path(bios), "--serial", "none"];
+    all.extend_from_slice(args);
+    emu(&all)
+}
+
+#[test]
+fn test_passes_with_status_0_when_the_output_matches() {
+    let bios = print_then_spin("ready 42\n");
+
+    let out = emu_test(&bios, &["--expect", r"ready \d+"]);
+
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expect: passed"));
+}
+
+#[test]
+fn test_fails_with_status_12_as_soon_as_fail_on_matches() {
+    let bios = print_then_spin("Kernel panic: oh no\n");
+
+    let out = emu_test(&bios, &["--fail-on", "panic", "--expect", "never printed"]);
+
+    assert_eq!(out.status.code(), Some(12), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("fail-on /panic/ matched: Kernel panic: oh no"),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_times_out_with_status_6_on_the_host_timeout() {
+    let bios = print_then_spin("");
+
+    let out = emu_test(&bios, &["--expect", "never", "--timeout", "0.3"]);
+
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+}
+
+#[test]
+fn a_session_step_timeout_is_guest_time_and_gives_status_6() {
+    let bios = print_then_spin("");
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("slow.session");
+    std::fs::write(&session, "timeout 0.002\nexpect never\n").unwrap();
+
+    let out = emu_test(&bios, &["--session", session.to_str().unwrap()]);
+
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("slow: FAILED (status 6): expect /never/: not seen within 0.002 s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn test_stops_with_status_8_at_the_instruction_limit() {
+    let bios = print_then_spin("");
+
+    let out = emu_test(
+        &bios,
+        &["--expect", "never", "--max-instructions", "100000"],
+    );
+
+    assert_eq!(out.status.code(), Some(8), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("instruction-limit while waiting for expect /never/"));
+}
+
+#[test]
+fn test_reports_a_triple_fault_with_status_4() {
+    let bios = rom(|a| {
+        a.push(0)?;
+        a.push(0)?;
+        a.push(0)?;
+        a.mov(bp, sp)?;
+        a.lidt(ptr(bp))?;
+        a.int3()
+    });
+
+    let out = emu_test(&bios, &["--no-reboot", "--expect", "never"]);
+
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+}
+
+#[test]
+fn test_reports_a_hung_cpu_with_status_10() {
+    let bios = rom(|a| {
+        a.cli()?;
+        a.hlt()
+    });
+
+    let out = emu_test(&bios, &["--expect", "never"]);
+
+    assert_eq!(out.status.code(), Some(10), "{out:?}");
+}
+
+#[test]
+fn test_passes_the_guests_exit_code_through() {
+    let bios = rom(|a| {
+        print(a, "bye\n")?;
+        exit(a, 0x21)
+    });
+
+    let waiting = emu_test(&bios, &["--expect", "never"]);
+    let matched = emu_test(&bios, &["--expect", "bye"]);
+
+    assert_eq!(waiting.status.code(), Some(0x43), "{waiting:?}");
+    assert!(
+        String::from_utf8_lossy(&waiting.stderr).contains("the guest exited with 33 while waiting")
+    );
+    assert_eq!(
+        matched.status.code(),
+        Some(0),
+        "output before the exit still counts"
+    );
+}
+
+#[test]
+fn test_refuses_a_bad_session_file_with_status_2() {
+    let bios = print_then_spin("");
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("bad.session");
+    std::fs::write(&session, "expect ok\nwait 3\n").unwrap();
+
+    let bad = emu_test(&bios, &["--session", session.to_str().unwrap()]);
+    let missing = emu_test(&bios, &["--session", "/nonexistent/x.session"]);
+
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad:2: unknown step `wait`"));
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn test_writes_a_junit_report_with_the_log_of_a_failure() {
+    let bios = print_then_spin("booting <fast> & PANIC\n");
+    let dir = tempfile::tempdir().unwrap();
+    let ok = dir.path().join("ok.session");
+    let bad = dir.path().join("bad.session");
+    std::fs::write(&ok, "expect booting\n").unwrap();
+    std::fs::write(&bad, "fail-on PANIC\nexpect never\n").unwrap();
+    let junit = dir.path().join("report.xml");
+    let log = dir.path().join("serial.log");
+
+    let out = emu_test(
+        &bios,
+        &[
+            "--session",
+            ok.to_str().unwrap(),
+            "--session",
+            bad.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--serial-log",
+            log.to_str().unwrap(),
+        ],
+    );
+
+    assert_eq!(out.status.code(), Some(12), "{out:?}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("tests=\"2\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase name=\"ok\""), "{xml}");
+    assert!(xml.contains("<failure type=\"failed\" message=\"fail-on /PANIC/ matched: booting &lt;fast&gt; &amp; PANIC\">"), "{xml}");
+    assert!(
+        xml.contains("<system-out>booting &lt;fast&gt; &amp; PANIC&#10;</system-out>"),
+        "{xml}"
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.starts_with("==> ok <==\nbooting"), "{log}");
+    assert!(log.contains("==> bad <==\nbooting"), "{log}");
+}

@@ -8,9 +8,9 @@ use emulator::devices::disk::DiskMode;
 use emulator::firmware::BIOS;
 use emulator::machine::clock::ClockMode;
 use emulator::machine::direct_boot;
+use emulator::machine::session::{self, SessionRunner, Step};
 use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// 2026-01-01T00:00:00Z, the RTC's start under the virtual clock.
 const RTC_START: i64 = 1_767_225_600;
@@ -65,11 +65,11 @@ pub fn boot(boot: Boot, disks: &[&Path], until: Option<&str>, max_instructions: 
         rtc_start: Some(RTC_START),
     };
     let (com1_out, com1_rx) = unbounded::<u8>();
-    let (_com1_tx, com1_in) = unbounded();
+    let (com1_tx, com1_in) = unbounded();
     let (com2_out, _com2_rx) = unbounded();
     let (_com2_tx, com2_in) = unbounded();
     let (debug_out, _debug_rx) = unbounded();
-    let (quit_tx, quit) = bounded(1);
+    let (_quit_tx, quit) = bounded(1);
     let io = HostIo {
         com1_out,
         com1_in,
@@ -84,26 +84,19 @@ pub fn boot(boot: Boot, disks: &[&Path], until: Option<&str>, max_instructions: 
         direct_boot::boot_kernel(&mut machine.cpu, &bytes, cmdline).expect("direct boot");
     }
 
-    let serial = Arc::new(Mutex::new(Vec::new()));
-    let collector = {
-        let serial = serial.clone();
-        let until = until.map(|s| s.as_bytes().to_vec());
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for b in com1_rx {
-                let mut s = serial.lock().unwrap();
-                s.push(b);
-                if let Some(u) = &until {
-                    if !sent && s.ends_with(u) {
-                        sent = quit_tx.try_send(()).is_ok();
-                    }
-                }
-            }
-        })
-    };
-    let outcome = machine.run();
+    // The session engine `emu test` uses: the console is matched on the
+    // machine's thread, so the run stops at the same instruction every time.
+    let mut steps = vec![Step::Timeout(u64::MAX)];
+    if let Some(text) = until {
+        steps.push(Step::Expect(session::regex(&regex::escape(text)).expect("regex")));
+    }
+    let mut runner = SessionRunner::new(steps, com1_rx, com1_tx);
+    if until.is_none() {
+        runner.keep_running();
+    }
+    let outcome = machine.run_with(&mut runner);
+    runner.finish();
     drop(machine);
-    collector.join().expect("collector");
-    let serial = String::from_utf8_lossy(&serial.lock().unwrap()).into_owned();
+    let serial = String::from_utf8_lossy(runner.log()).into_owned();
     BootRun { outcome, serial }
 }

@@ -21,6 +21,7 @@ pub mod segment;
 pub mod state;
 
 use crate::bus::Bus;
+use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
 use crate::memory::PhysMemory;
 use crate::mmu::{PagingRegs, Tlb};
 use decode::BlockCache;
@@ -313,5 +314,52 @@ impl Cpu {
             self.ldtr.selector
         );
         s
+    }
+}
+
+impl Persist for Cpu {
+    /// Snapshots (`machine::snapshot`): the architectural state, memory
+    /// and the interrupt shadow / NMI state. The decoded-block cache and
+    /// the TLB are dropped on load and refill from memory.
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("cpu")?;
+        self.gpr.persist(io)?;
+        self.rip.persist(io)?;
+        let mut rflags = self.flags.get();
+        rflags.persist(io)?;
+        self.seg.persist(io)?;
+        self.gdtr.persist(io)?;
+        self.idtr.persist(io)?;
+        self.ldtr.persist(io)?;
+        self.tr.persist(io)?;
+        self.cr0.persist(io)?;
+        self.cr2.persist(io)?;
+        self.cr3.persist(io)?;
+        self.cr4.persist(io)?;
+        self.cr8.persist(io)?;
+        self.dr.persist(io)?;
+        self.efer.persist(io)?;
+        self.pdptes.persist(io)?;
+        self.msrs.persist(io)?;
+        self.xmm.persist(io)?;
+        self.mxcsr.persist(io)?;
+        self.x87.persist(io)?;
+        self.cpl.persist(io)?;
+        self.instret.persist(io)?;
+        self.halted.persist(io)?;
+        self.interrupt_shadow.persist(io)?;
+        self.nmi_pending.persist(io)?;
+        self.nmi_blocked.persist(io)?;
+        self.mem.persist(io)?;
+        if io.is_loading() {
+            self.flags.set(rflags);
+            self.exit_block = false;
+            self.triple_fault = false;
+            self.control = None;
+            self.tlb.flush_all();
+            self.blocks.clear();
+            self.update_mode();
+        }
+        Ok(())
     }
 }

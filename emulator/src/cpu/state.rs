@@ -337,3 +337,36 @@ impl Mode {
         matches!(self, Mode::Compat16 | Mode::Compat32 | Mode::Long64)
     }
 }
+
+// Snapshots (`machine::snapshot`).
+crate::persist_fields!(Segment {
+    selector,
+    base,
+    limit,
+    attr
+});
+crate::persist_fields!(TableRegister { base, limit });
+crate::persist_fields!(Msrs {
+    star,
+    lstar,
+    cstar,
+    sfmask,
+    kernel_gs_base,
+    sysenter_cs,
+    sysenter_esp,
+    sysenter_eip,
+    pat,
+    tsc_aux,
+    tsc_offset,
+    apic_base,
+    misc_enable,
+});
+crate::persist_fields!(X87 {
+    fcw,
+    fsw,
+    ftw,
+    fop,
+    fip,
+    fdp,
+    st
+});

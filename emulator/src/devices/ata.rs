@@ -61,6 +61,7 @@
 
 use super::disk::{Disk, SECTOR_SIZE};
 use super::{IrqLine, PortDevice};
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 
 /// Register offsets.
 pub mod reg {
@@ -200,16 +201,17 @@ impl Geometry {
 }
 
 /// Which way a PIO transfer moves data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Direction {
     /// Device to host (reads, IDENTIFY).
+    #[default]
     In,
     /// Host to device (writes).
     Out,
 }
 
 /// A PIO data transfer in progress on one device.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Transfer {
     direction: Direction,
     /// The current DRQ block.
@@ -966,6 +968,68 @@ impl PortDevice for AtaChannel {
             }
             self.write_register(at, (value >> (8 * i)) as u8);
         }
+    }
+}
+
+// Snapshots (`machine::snapshot`): the task file, each drive's registers
+// and PIO transfer in flight, and its disk (identity and overlay).
+crate::persist_enum!(Direction { In, Out });
+crate::persist_fields!(Geometry {
+    cylinders,
+    heads,
+    sectors
+});
+impl Persist for Transfer {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        self.direction.persist(io)?;
+        self.buf.persist(io)?;
+        self.pos.persist(io)?;
+        self.lba.persist(io)?;
+        self.remaining.persist(io)?;
+        self.block.persist(io)?;
+        if self.pos > self.buf.len() {
+            return Err(SnapshotError::Malformed(format!(
+                "ATA transfer at byte {} of {}",
+                self.pos,
+                self.buf.len()
+            )));
+        }
+        Ok(())
+    }
+}
+crate::persist_fields!(Drive {
+    disk,
+    index,
+    status,
+    error,
+    multiple,
+    default_geometry,
+    geometry,
+    write_cache,
+    transfer,
+});
+crate::persist_fields!(Fifo { current, previous });
+crate::persist_fields!(TaskFile {
+    features,
+    count,
+    lba_low,
+    lba_mid,
+    lba_high,
+    device,
+});
+
+impl Persist for AtaChannel {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("ata")?;
+        for (i, drive) in self.drives.iter_mut().enumerate() {
+            io.expect(&format!("ATA drive {i} attached"), drive.is_some())?;
+            if let Some(d) = drive {
+                d.persist(io)?;
+            }
+        }
+        self.regs.persist(io)?;
+        self.control.persist(io)?;
+        self.intrq.persist(io)
     }
 }
 

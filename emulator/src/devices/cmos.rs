@@ -85,6 +85,7 @@
 //! PC).
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
+use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
 
 /// What the CMOS holds at power-on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -717,6 +718,21 @@ mod calendar {
     /// Day of the week of day `days`, 0 = Sunday (1970-01-01 was a Thursday).
     pub fn weekday(days: i64) -> i64 {
         (days + 4).rem_euclid(7)
+    }
+}
+
+impl Persist for Cmos {
+    /// Snapshots (`machine::snapshot`): the 128 bytes, the index and the
+    /// clock's position; the time base is the board's clock, saved with it.
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("cmos")?;
+        self.ram.persist(io)?;
+        self.index.persist(io)?;
+        self.nmi_masked.persist(io)?;
+        self.origin.persist(io)?;
+        self.tick.persist(io)?;
+        self.seconds.persist(io)?;
+        self.weekday_offset.persist(io)
     }
 }
 

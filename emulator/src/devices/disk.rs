@@ -18,6 +18,7 @@
 //! a whole number of sectors is refused with a `DiskError` naming the path.
 //! `Disk::from_bytes` builds an in-memory disk (tests, generated images).
 
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -287,6 +288,101 @@ fn map_read_only(file: &File) -> std::io::Result<Mmap> {
     // SAFETY: as for `map_shared`: the image must not be truncated by
     // another process while it is mapped.
     unsafe { MmapOptions::new().map(file) }
+}
+
+impl Disk {
+    /// The image as the run started (for a `,snapshot` disk, the file
+    /// under the overlay; otherwise the current contents).
+    fn base(&self) -> &[u8] {
+        match &self.backing {
+            Backing::Shared(map) => map,
+            Backing::ReadOnly(map) => map,
+            Backing::Snapshot { base, .. } => base,
+            Backing::Memory(bytes) => bytes,
+        }
+    }
+
+    /// The sectors written since the run started, in order (empty unless
+    /// the disk is `,snapshot`: other disks keep no overlay).
+    pub fn overlay_sectors(&self) -> usize {
+        match &self.backing {
+            Backing::Snapshot { overlay, .. } => overlay.len(),
+            _ => 0,
+        }
+    }
+}
+
+impl Persist for Disk {
+    /// Snapshots (`machine::snapshot`): the base image's identity (path,
+    /// size and a CRC-32 of its contents, so a changed image is refused)
+    /// and the copy-on-write overlay.
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("disk")?;
+        let mut path = self.path.to_string_lossy().into_owned().into_bytes();
+        path.persist(io)?;
+        let saved_path = String::from_utf8_lossy(&path).into_owned();
+        let mut sectors = self.sectors;
+        sectors.persist(io)?;
+        if sectors != self.sectors {
+            return Err(SnapshotError::Mismatch(format!(
+                "disk {}: {} sectors, but the snapshot's disk ({saved_path}) had {sectors}",
+                self.path.display(),
+                self.sectors
+            )));
+        }
+        let crc = crc32fast::hash(self.base());
+        let mut saved_crc = crc;
+        saved_crc.persist(io)?;
+        if saved_crc != crc {
+            return Err(SnapshotError::Mismatch(format!(
+                "disk {}: the image is not the one the snapshot was taken from \
+                 ({saved_path}, CRC-32 {saved_crc:08x}; this one is {crc:08x})",
+                self.path.display()
+            )));
+        }
+        let path = self.path.clone();
+        let mut written: Vec<(u64, Sector)> = match &self.backing {
+            Backing::Snapshot { overlay, .. } if !io.is_loading() => {
+                let mut v: Vec<_> = overlay.iter().map(|(k, s)| (*k, s.clone())).collect();
+                v.sort_by_key(|(k, _)| *k);
+                v
+            }
+            _ => Vec::new(),
+        };
+        let mut n = written.len();
+        io.len(&mut n)?;
+        if io.is_loading() {
+            for _ in 0..n {
+                let mut lba = 0u64;
+                lba.persist(io)?;
+                let mut sector: Sector = Box::new([0; SECTOR_SIZE]);
+                io.raw(&mut sector[..])?;
+                if lba >= self.sectors {
+                    return Err(SnapshotError::Malformed(format!(
+                        "disk overlay sector {lba} past the end"
+                    )));
+                }
+                written.push((lba, sector));
+            }
+            match &mut self.backing {
+                Backing::Snapshot { overlay, .. } => *overlay = written.into_iter().collect(),
+                _ if n == 0 => {}
+                _ => {
+                    return Err(SnapshotError::Mismatch(format!(
+                        "disk {}: the snapshot holds {n} written sectors; attach the \
+                         disk copy-on-write (PATH,snapshot) to load it",
+                        path.display()
+                    )))
+                }
+            }
+        } else {
+            for (lba, sector) in &mut written {
+                lba.persist(io)?;
+                io.raw(&mut sector[..])?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@
 
 use super::{ControlQueue, IrqLine, PortDevice};
 use crate::bus::Control;
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 use std::collections::VecDeque;
 
 // Offsets.
@@ -163,7 +164,7 @@ enum DataTarget {
     Aux,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Output {
     byte: u8,
     aux: bool,
@@ -448,6 +449,55 @@ impl PortDevice for I8042 {
             PORT_COMMAND => self.command(byte),
             _ => eprintln!("i8042: write {value:#x} at offset {offset} ignored"),
         }
+    }
+}
+
+// Snapshots (`machine::snapshot`): the output buffer, controller RAM, the
+// output port and the keyboard's state.
+crate::persist_fields!(Output { byte, aux });
+crate::persist_fields!(Keyboard {
+    awaiting,
+    scanning,
+    scan_code_set,
+    last_sent,
+});
+
+impl Persist for DataTarget {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        let (mut tag, mut ram) = match *self {
+            DataTarget::Keyboard => (0u8, 0u8),
+            DataTarget::Ram(i) => (1, i),
+            DataTarget::OutputPort => (2, 0),
+            DataTarget::KeyboardBuffer => (3, 0),
+            DataTarget::AuxBuffer => (4, 0),
+            DataTarget::Aux => (5, 0),
+        };
+        tag.persist(io)?;
+        ram.persist(io)?;
+        *self = match tag {
+            0 => DataTarget::Keyboard,
+            1 => DataTarget::Ram(ram & RAM_INDEX_MASK),
+            2 => DataTarget::OutputPort,
+            3 => DataTarget::KeyboardBuffer,
+            4 => DataTarget::AuxBuffer,
+            5 => DataTarget::Aux,
+            _ => return Err(SnapshotError::Malformed(format!("8042 data target {tag}"))),
+        };
+        Ok(())
+    }
+}
+
+impl Persist for I8042 {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("i8042")?;
+        self.output.persist(io)?;
+        self.last_read.persist(io)?;
+        self.ram.persist(io)?;
+        self.output_port.persist(io)?;
+        self.system_flag.persist(io)?;
+        self.last_write_was_command.persist(io)?;
+        self.data_target.persist(io)?;
+        self.keyboard.persist(io)
     }
 }
 

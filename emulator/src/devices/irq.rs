@@ -100,6 +100,29 @@ impl IrqLine {
     }
 }
 
+impl crate::machine::snapshot::Persist for Rc<IrqLines> {
+    /// Levels and pending rising edges.
+    fn persist(
+        &mut self,
+        io: &mut crate::machine::snapshot::StateIo,
+    ) -> crate::machine::snapshot::Result<()> {
+        // The lines are shared with every device; their cells change in
+        // place, so the sharing survives a load.
+        let lines: &IrqLines = self;
+        let (mut level, mut rising) = (lines.level.get(), lines.rising.get());
+        level.persist(io)?;
+        rising.persist(io)?;
+        lines.level.set(level);
+        lines.rising.set(rising);
+        if io.is_loading() {
+            // Make the board ask the PIC again rather than trust the INTR
+            // level it cached before the load.
+            lines.changed.set(true);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,3 +75,35 @@ impl ControlQueue {
         self.0.borrow_mut().pop_front()
     }
 }
+
+impl crate::machine::snapshot::Persist for ControlQueue {
+    /// Requests not yet taken by the CPU (snapshots, `machine::snapshot`).
+    fn persist(
+        &mut self,
+        io: &mut crate::machine::snapshot::StateIo,
+    ) -> crate::machine::snapshot::Result<()> {
+        use crate::machine::snapshot::SnapshotError;
+        let mut q = self.0.borrow_mut();
+        let mut n = q.len();
+        io.len(&mut n)?;
+        let mut items: Vec<Control> = q.drain(..).collect();
+        items.resize(n, Control::Reset);
+        for c in &mut items {
+            let (mut tag, mut arg) = match *c {
+                Control::SetA20(on) => (0u8, on as u8),
+                Control::Reset => (1, 0),
+                Control::Exit(v) => (2, v),
+            };
+            tag.persist(io)?;
+            arg.persist(io)?;
+            *c = match tag {
+                0 => Control::SetA20(arg != 0),
+                1 => Control::Reset,
+                2 => Control::Exit(arg),
+                _ => return Err(SnapshotError::Malformed(format!("control request {tag}"))),
+            };
+        }
+        q.extend(items);
+        Ok(())
+    }
+}

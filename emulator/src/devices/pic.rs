@@ -609,6 +609,46 @@ impl PortDevice for PicPair {
     }
 }
 
+// Snapshots (`machine::snapshot`): every register of both chips and the
+// IRQ lines they sample.
+crate::persist_enum!(Role { Master, Slave });
+crate::persist_enum!(Init {
+    PowerOn,
+    Icw2,
+    Icw3,
+    Icw4,
+    Ready
+});
+crate::persist_fields!(Chip {
+    role,
+    init,
+    icw1,
+    icw2,
+    icw3,
+    icw4,
+    irr,
+    isr,
+    imr,
+    lowest,
+    rotate_in_aeoi,
+    special_mask,
+    read_isr,
+    poll,
+});
+
+impl crate::machine::snapshot::Persist for PicPair {
+    fn persist(
+        &mut self,
+        io: &mut crate::machine::snapshot::StateIo,
+    ) -> crate::machine::snapshot::Result<()> {
+        io.section("pic")?;
+        self.master.persist(io)?;
+        self.slave.persist(io)?;
+        self.slave_int.persist(io)?;
+        self.lines.persist(io)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

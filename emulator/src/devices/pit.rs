@@ -46,6 +46,7 @@
 //! line still shows one rising edge (the 8259A latches one anyway).
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
+use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
 
 /// The input clock of the PC's 8254.
 pub const CLOCK_HZ: u64 = 1_193_182;
@@ -129,7 +130,7 @@ impl Access {
 
 /// A count loaded into the counting element at clock pulse `load`: the
 /// counter's whole future until the next write or gate edge.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Run {
     /// The pulse that loaded `n` (the counting element holds `n` after it).
     load: u64,
@@ -146,7 +147,7 @@ struct Run {
     reload: Option<Reload>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Reload {
     n: u32,
     at: u64,
@@ -290,7 +291,7 @@ enum Counting {
 }
 
 /// A count or status held for reading.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Latch {
     value: u16,
     msb_next: bool,
@@ -778,6 +779,87 @@ impl Timed for Pit {
         self.counters[0]
             .next_change(self.irq_tick)
             .map(time_of_tick)
+    }
+}
+
+// Snapshots (`machine::snapshot`): the three counters as they stand; the
+// time base is the board's clock, saved with it.
+crate::persist_enum!(Access { Lsb, Msb, Word });
+crate::persist_fields!(Reload { n, at, start_low });
+crate::persist_fields!(Run {
+    load,
+    n,
+    tc_pending,
+    start_low,
+    pre_out,
+    pre_value,
+    reload,
+});
+crate::persist_fields!(Latch { value, msb_next });
+
+impl Persist for Counting {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        let mut tag: u8 = match self {
+            Counting::Stopped { .. } => 0,
+            Counting::Paused { .. } => 1,
+            Counting::Running(_) => 2,
+        };
+        tag.persist(io)?;
+        if io.is_loading() {
+            *self = match tag {
+                0 => Counting::Stopped {
+                    value: 0,
+                    out: false,
+                },
+                1 => Counting::Paused {
+                    value: 0,
+                    out: false,
+                    tc_pending: false,
+                },
+                2 => Counting::Running(Run::default()),
+                _ => return Err(SnapshotError::Malformed(format!("PIT counting {tag}"))),
+            };
+        }
+        match self {
+            Counting::Stopped { value, out } => {
+                value.persist(io)?;
+                out.persist(io)
+            }
+            Counting::Paused {
+                value,
+                out,
+                tc_pending,
+            } => {
+                value.persist(io)?;
+                out.persist(io)?;
+                tc_pending.persist(io)
+            }
+            Counting::Running(run) => run.persist(io),
+        }
+    }
+}
+
+crate::persist_fields!(Counter {
+    access,
+    mode_bits,
+    bcd,
+    gate,
+    count_register,
+    count_written,
+    low_byte_written,
+    read_msb_next,
+    latch,
+    status_latch,
+    null_count_until,
+    counting,
+});
+
+impl Persist for Pit {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("pit")?;
+        self.counters.persist(io)?;
+        self.speaker.persist(io)?;
+        self.irq_tick.persist(io)
     }
 }
 

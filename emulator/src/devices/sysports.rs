@@ -13,6 +13,7 @@
 
 use super::{ControlQueue, PortDevice};
 use crate::bus::{all_ones, Control};
+use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
 use crossbeam_channel::Sender;
 
 /// Port 0x92: fast A20 and reset.
@@ -121,6 +122,22 @@ impl PortDevice for ExitPort {
         // QEMU exits with (value << 1) | 1; a process status keeps 8 bits.
         let status = ((value << 1) | 1) as u8;
         self.control.push(Control::Exit(status));
+    }
+}
+
+// Snapshots (`machine::snapshot`). The debug console and the exit port
+// hold no state.
+impl Persist for SystemControlA {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("port92")?;
+        self.value.persist(io)
+    }
+}
+
+impl Persist for PostPort {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("post")?;
+        self.codes.persist(io)
     }
 }
 

@@ -77,6 +77,7 @@
 //! as the receive FIFO has room.
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
+use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
 
@@ -197,7 +198,7 @@ const NANOS_PER_SECOND: u64 = 1_000_000_000;
 const HOST_MODEM_LINES: u8 = msr::CTS | msr::DSR | msr::DCD;
 
 /// A received character and the errors it arrived with (LSR PE/FE/BI).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 struct RxChar {
     byte: u8,
     errors: u8,
@@ -627,6 +628,41 @@ impl Timed for Uart {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+// Snapshots (`machine::snapshot`): registers, the receive FIFO and the
+// pending interrupts. Host bytes still waiting in the input channel are
+// not the UART's yet: take snapshots when `host_input_waiting` is false.
+crate::persist_fields!(RxChar { byte, errors });
+
+impl Persist for Uart {
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("uart")?;
+        self.divisor.persist(io)?;
+        self.ier.persist(io)?;
+        self.lcr.persist(io)?;
+        self.mcr.persist(io)?;
+        self.scr.persist(io)?;
+        self.fifo_enabled.persist(io)?;
+        self.rx_trigger.persist(io)?;
+        self.rx.persist(io)?;
+        self.last_rx.persist(io)?;
+        self.line_errors.persist(io)?;
+        self.fifo_error.persist(io)?;
+        self.thre_pending.persist(io)?;
+        self.timeout_pending.persist(io)?;
+        self.rx_quiet_since.persist(io)?;
+        self.host_modem_lines.persist(io)?;
+        self.modem_lines.persist(io)?;
+        self.modem_deltas.persist(io)
+    }
+}
+
+impl Uart {
+    /// Whether host input waits in the channel, not yet received.
+    pub fn host_input_waiting(&self) -> bool {
+        !self.input.is_empty()
     }
 }
 

@@ -8,6 +8,7 @@
 //! the clock can follow host time instead.
 
 use crate::devices::Nanos;
+use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
 use std::time::{Duration, Instant};
 
 /// Virtual nanoseconds per retired instruction: the guest sees a 1 GHz,
@@ -80,6 +81,27 @@ impl Clock {
             ClockMode::Virtual => self.skipped += t - now,
             ClockMode::Host => std::thread::sleep(Duration::from_nanos(t - now).min(max_sleep)),
         }
+    }
+}
+
+impl Persist for Clock {
+    /// Snapshots (`machine::snapshot`): the virtual time skipped while
+    /// halted and, for host time, how far the clock had run, so time
+    /// continues from where it was.
+    fn persist(&mut self, io: &mut StateIo) -> SnapResult<()> {
+        io.section("clock")?;
+        self.skipped.persist(io)?;
+        let mut elapsed = match self.mode {
+            ClockMode::Host => self.start.elapsed().as_nanos() as u64,
+            ClockMode::Virtual => 0,
+        };
+        elapsed.persist(io)?;
+        if io.is_loading() {
+            self.start = Instant::now()
+                .checked_sub(Duration::from_nanos(elapsed))
+                .unwrap_or_else(Instant::now);
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,9 @@
 //!
 //! - `ports`: the port decoder (non-overlapping ranges, whole-access checks).
 //! - `clock`: virtual or host time.
+//! - `snapshot`: the machine saved to a file and loaded back.
+//! - `session`: scripted expect/send sessions on the serial console, the
+//!   engine behind `emu test`.
 //!
 //! | ports                      | device                         | IRQ |
 //! |----------------------------|--------------------------------|-----|
@@ -25,6 +28,8 @@
 pub mod clock;
 pub mod direct_boot;
 pub mod ports;
+pub mod session;
+pub mod snapshot;
 
 use crate::bus::{all_ones, AccessSize, Bus, Control};
 use crate::cpu::{Cpu, Stop};
@@ -41,6 +46,7 @@ use crate::memory::{MemoryError, PhysMemory};
 use clock::{Clock, ClockMode};
 use crossbeam_channel::{Receiver, Sender};
 use ports::PortMap;
+use snapshot::{Persist, SnapshotError, StateIo};
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -133,6 +139,31 @@ pub enum Outcome {
     InstructionLimit,
     /// HLT with interrupts disabled and nothing that could wake the CPU.
     Hung(String),
+    /// The run's [`Monitor`] ended it (it knows why).
+    Finished,
+}
+
+/// Watches a run from the machine's own thread, between slices (never per
+/// instruction): reads output, injects input, takes snapshots. Everything
+/// it does happens at a point fixed by the instruction count, so under the
+/// virtual clock a monitored run repeats exactly.
+pub trait Monitor {
+    /// Called between slices; `Some` ends the run with that outcome.
+    fn check(&mut self, machine: &mut Machine) -> Option<Outcome>;
+    /// An instruction count the monitor wants to be called at (a slice
+    /// ends there), if any.
+    fn wake_at(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A monitor that watches nothing.
+struct Unmonitored;
+
+impl Monitor for Unmonitored {
+    fn check(&mut self, _: &mut Machine) -> Option<Outcome> {
+        None
+    }
 }
 
 /// The devices and the clock.
@@ -358,10 +389,23 @@ impl Machine {
 
     /// Runs until the guest exits, the user quits, or a limit is reached.
     pub fn run(&mut self) -> Outcome {
+        self.run_with(&mut Unmonitored)
+    }
+
+    /// Runs like [`run`](Self::run), calling `monitor` between slices.
+    pub fn run_with(&mut self, monitor: &mut dyn Monitor) -> Outcome {
         let started = Instant::now();
         loop {
             if self.quit.try_recv().is_ok() {
                 return Outcome::Quit;
+            }
+            if let Some(outcome) = monitor.check(self) {
+                return outcome;
+            }
+            if let Some(at) = monitor.wake_at() {
+                if at <= self.cpu.instret {
+                    continue;
+                }
             }
             if let Some(limit) = self.config.timeout {
                 if started.elapsed() >= limit {
@@ -374,6 +418,9 @@ impl Machine {
                     return Outcome::InstructionLimit;
                 }
                 budget = budget.min(max - self.cpu.instret);
+            }
+            if let Some(at) = monitor.wake_at() {
+                budget = budget.min(at.saturating_sub(self.cpu.instret).max(1));
             }
             let next = {
                 let mut b = self.board.borrow_mut();
@@ -438,8 +485,86 @@ impl Machine {
         self.cpu.reset();
     }
 
+    /// The machine's current time (guest time under the virtual clock).
+    pub fn time(&self) -> Nanos {
+        self.board.borrow().clock.now(self.cpu.instret)
+    }
+
+    /// Whether a snapshot taken now would be complete: no host input is
+    /// waiting in a UART's channel (it would be lost).
+    pub fn snapshot_ready(&self) -> bool {
+        let b = self.board.borrow();
+        !b.com1.host_input_waiting() && !b.com2.host_input_waiting()
+    }
+
+    /// Writes the whole machine to `path` (see `snapshot`); returns the
+    /// file's body size in bytes.
+    pub fn save_snapshot(&mut self, path: &std::path::Path) -> Result<usize, SnapshotError> {
+        if !self.snapshot_ready() {
+            return Err(SnapshotError::Unsupported(
+                "serial input is still waiting to be received".into(),
+            ));
+        }
+        let mut body = Vec::new();
+        self.persist(&mut StateIo::Save(&mut body))?;
+        snapshot::write_file(path, &body)?;
+        Ok(body.len())
+    }
+
+    /// Loads the state saved in `path` into this machine, which must be
+    /// built the same way (RAM size, firmware, disks). On an error the
+    /// machine may be half loaded: do not run it.
+    pub fn load_snapshot(&mut self, path: &std::path::Path) -> Result<(), SnapshotError> {
+        let body = snapshot::read_file(path)?;
+        let mut io = StateIo::Load {
+            data: &body,
+            pos: 0,
+        };
+        self.persist(&mut io)?;
+        match io {
+            StateIo::Load { pos, .. } if pos == body.len() => Ok(()),
+            _ => Err(SnapshotError::Malformed(
+                "bytes left after the last section".into(),
+            )),
+        }
+    }
+
     /// The POST codes the firmware wrote, oldest first.
     pub fn post_codes(&self) -> Vec<u8> {
         self.board.borrow().post.codes().to_vec()
+    }
+}
+
+impl Persist for Board {
+    /// Every device, pending control requests and the clock.
+    fn persist(&mut self, io: &mut StateIo) -> snapshot::Result<()> {
+        io.section("board")?;
+        self.pic.persist(io)?;
+        self.pit.persist(io)?;
+        self.kbc.persist(io)?;
+        self.cmos.persist(io)?;
+        self.post.persist(io)?;
+        self.port92.persist(io)?;
+        self.com1.persist(io)?;
+        self.com2.persist(io)?;
+        self.ata[0].persist(io)?;
+        self.ata[1].persist(io)?;
+        self.control.persist(io)?;
+        self.clock.persist(io)?;
+        let mut now = self.now.get();
+        now.persist(io)?;
+        self.now.set(now);
+        Ok(())
+    }
+}
+
+impl Persist for Machine {
+    /// The firmware must be the same ROM; then the CPU (with memory) and
+    /// the board.
+    fn persist(&mut self, io: &mut StateIo) -> snapshot::Result<()> {
+        io.section("machine")?;
+        io.expect("firmware ROM CRC-32", crc32fast::hash(&self.config.bios))?;
+        self.cpu.persist(io)?;
+        self.board.borrow_mut().persist(io)
     }
 }

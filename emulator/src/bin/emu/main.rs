@@ -1,7 +1,9 @@
 //! `emu`: the emulator's command line.
 
+mod junit;
 mod mkimage;
 mod terminal;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use emulator::bare::{self, BareMode};
@@ -10,6 +12,7 @@ use emulator::cpu::{Cpu, Stop};
 use emulator::devices::disk::DiskMode;
 use emulator::machine::clock::ClockMode;
 use emulator::machine::direct_boot;
+use emulator::machine::session::{SessionRunner, SnapshotTrigger};
 use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
 use emulator::memory::{PhysMemory, ROM_SIZE, ROM_SIZE_LARGE};
 use std::io::Write;
@@ -21,22 +24,28 @@ use std::time::Duration;
 /// ((v << 1) | 1); the emulator's own are even.
 mod status {
     pub const QUIT: u8 = 0;
+    /// `emu test`: every session passed.
+    pub const PASSED: u8 = 0;
     pub const HOST_ERROR: u8 = 2;
     pub const TRIPLE_FAULT: u8 = 4;
     pub const TIMEOUT: u8 = 6;
     pub const INSTRUCTION_LIMIT: u8 = 8;
     pub const HUNG: u8 = 10;
+    /// `emu test`: a `--fail-on` pattern matched.
+    pub const FAILED: u8 = 12;
 }
 
 const EXIT_STATUS_HELP: &str = "\
 Exit status:
   (v << 1) | 1  the guest wrote v to the exit port 0xF4 (QEMU isa-debug-exit)
-  0             you quit with Ctrl-A X
-  2             host error: bad option, missing or malformed image
+  0             you quit with Ctrl-A X (emu test: every session passed)
+  2             host error: bad option, missing or malformed image or
+                snapshot, a snapshot refused
   4             triple fault (with --no-reboot)
-  6             --timeout passed
+  6             --timeout passed (emu test: or an expect's own timeout)
   8             --max-instructions reached
   10            the CPU halted with interrupts disabled (nothing can wake it)
+  12            emu test: a --fail-on / fail-on pattern matched
 
 Console keys (emu run): Ctrl-A X quits, Ctrl-A H lists the keys,
 Ctrl-A Ctrl-A sends Ctrl-A to the guest.";
@@ -62,6 +71,17 @@ enum Command {
     /// stderr.
     #[command(after_help = EXIT_STATUS_HELP)]
     Run(RunArgs),
+    /// Runs boot tests: boots (or loads a snapshot), then waits for
+    /// output and types input as session files say, on the virtual clock,
+    /// and reports passed or failed (exit status, JUnit XML).
+    ///
+    /// Each --session FILE is one test case on a fresh machine (from
+    /// --load-snapshot when given); --expect and --fail-on make one more
+    /// from the command line. Disks given as IMAGE are copy-on-write here
+    /// (PATH,snapshot): tests never change the image, and many can run at
+    /// once.
+    #[command(after_help = EXIT_STATUS_HELP)]
+    Test(test::TestArgs),
     /// Prints the path of the default disk image this build made, to take
     /// it to QEMU, `dd` or `debugfs`.
     Image,
@@ -95,8 +115,9 @@ enum Command {
 #[derive(clap::Args)]
 struct RunArgs {
     /// Disk images, attached in order (ATA0 master, ATA0 slave, ATA1
-    /// master, ATA1 slave). Writes go to the image file. Without any disk
-    /// (and without --kernel), the default image (`emu image`) boots.
+    /// master, ATA1 slave). Writes go to the image file (`emu run`) or
+    /// stay in memory (`emu test`). Without any disk (and without
+    /// --kernel), the default image (`emu image`) boots.
     images: Vec<PathBuf>,
     /// Another disk: PATH, PATH,readonly (writes fail) or PATH,snapshot
     /// (writes are kept in memory; the file is never changed).
@@ -133,6 +154,25 @@ struct RunArgs {
     /// The kernel command line for --kernel.
     #[arg(long, value_name = "CMDLINE", requires = "kernel", default_value = "")]
     append: String,
+    /// Resume from a snapshot instead of powering on. The machine must be
+    /// built the same way (--mem, firmware, the same disk images).
+    #[arg(long, value_name = "FILE")]
+    load_snapshot: Option<PathBuf>,
+    /// Save a snapshot when --snapshot-on or --snapshot-after says (CPU,
+    /// devices, RAM, and the disks' copy-on-write overlays).
+    #[arg(long, value_name = "FILE")]
+    save_snapshot: Option<PathBuf>,
+    /// Save the snapshot when the serial output matches this regex.
+    #[arg(long, value_name = "REGEX", requires = "save_snapshot")]
+    snapshot_on: Option<String>,
+    /// Save the snapshot after this many instructions.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "save_snapshot",
+        conflicts_with = "snapshot_on"
+    )]
+    snapshot_after: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -221,6 +261,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|| Cli::parse_from(["emu", "run"]).command.expect("run"));
     match command {
         Command::Run(args) => ExitCode::from(run(args)),
+        Command::Test(args) => ExitCode::from(test::test(args)),
         Command::Mkimage(args) => mkimage::mkimage(args),
         Command::Image => {
             println!("{}", emulator::artifacts::DEFAULT_IMAGE);
@@ -241,37 +282,52 @@ fn host_error(msg: impl std::fmt::Display) -> u8 {
     status::HOST_ERROR
 }
 
-fn run(args: RunArgs) -> u8 {
+/// A machine built from the command line, with the host ends of its
+/// streams.
+struct Prepared {
+    machine: Machine,
+    com1_rx: crossbeam_channel::Receiver<u8>,
+    com1_tx: crossbeam_channel::Sender<u8>,
+    debug_rx: crossbeam_channel::Receiver<u8>,
+    quit_tx: crossbeam_channel::Sender<()>,
+}
+
+/// Builds the machine `args` describe: firmware, disks (IMAGE arguments
+/// copy-on-write when `cow_images`), then a direct kernel boot or a
+/// snapshot load.
+fn prepare(args: &RunArgs, cow_images: bool) -> Result<Prepared, String> {
     let bios = match &args.bios {
         None => emulator::firmware::BIOS.to_vec(),
         Some(path) => match std::fs::read(path) {
             Ok(b) if b.len() == ROM_SIZE || b.len() == ROM_SIZE_LARGE => b,
             Ok(b) => {
-                return host_error(format!(
+                return Err(format!(
                     "{}: a BIOS ROM must be 65536 or 131072 bytes, this one is {}",
                     path.display(),
                     b.len()
                 ))
             }
-            Err(e) => return host_error(format!("{}: {e}", path.display())),
+            Err(e) => return Err(format!("{}: {e}", path.display())),
         },
     };
     let mut images = args.images.clone();
     if images.is_empty() && args.disks.is_empty() && args.kernel.is_none() {
         images.push(PathBuf::from(emulator::artifacts::DEFAULT_IMAGE));
     }
+    let image_mode = if cow_images {
+        DiskMode::Snapshot
+    } else {
+        DiskMode::ReadWrite
+    };
     let mut disks: Vec<DiskSpec> = images
         .iter()
         .map(|p| DiskSpec {
             path: p.clone(),
-            mode: DiskMode::ReadWrite,
+            mode: image_mode,
         })
         .collect();
     for d in &args.disks {
-        match parse_disk(d) {
-            Ok(spec) => disks.push(spec),
-            Err(e) => return host_error(e),
-        }
+        disks.push(parse_disk(d)?);
     }
     let clock = match args.clock {
         ClockArg::Virtual => ClockMode::Virtual,
@@ -303,22 +359,84 @@ fn run(args: RunArgs) -> u8 {
         debug_out,
         quit,
     };
-    let mut machine = match Machine::new(config, io) {
-        Ok(m) => m,
+    let mut machine = Machine::new(config, io).map_err(|e| e.to_string())?;
+
+    if let Some(path) = &args.load_snapshot {
+        machine.load_snapshot(path).map_err(|e| e.to_string())?;
+    } else if let Some(path) = &args.kernel {
+        let elf = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        direct_boot::boot_kernel(&mut machine.cpu, &elf, &args.append)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(Prepared {
+        machine,
+        com1_rx,
+        com1_tx,
+        debug_rx,
+        quit_tx,
+    })
+}
+
+/// The --snapshot-on / --snapshot-after condition, if any.
+fn snapshot_trigger(args: &RunArgs) -> Result<Option<(SnapshotTrigger, PathBuf)>, String> {
+    let Some(path) = &args.save_snapshot else {
+        return Ok(None);
+    };
+    let trigger = match (&args.snapshot_on, args.snapshot_after) {
+        (Some(re), _) => SnapshotTrigger::Output(emulator::machine::session::regex(re)?),
+        (None, Some(n)) => SnapshotTrigger::Instructions(n),
+        (None, None) => {
+            return Err("--save-snapshot needs --snapshot-on REGEX or --snapshot-after N".into())
+        }
+    };
+    Ok(Some((trigger, path.clone())))
+}
+
+/// Output written into a channel (to the thread that drains COM1).
+struct ChannelWriter(crossbeam_channel::Sender<u8>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            let _ = self.0.send(b);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn run(args: RunArgs) -> u8 {
+    let trigger = match snapshot_trigger(&args) {
+        Ok(t) => t,
+        Err(e) => return host_error(e),
+    };
+    let Prepared {
+        mut machine,
+        com1_rx,
+        com1_tx,
+        debug_rx,
+        quit_tx,
+    } = match prepare(&args, false) {
+        Ok(p) => p,
         Err(e) => return host_error(e),
     };
 
-    if let Some(path) = &args.kernel {
-        let elf = match std::fs::read(path) {
-            Ok(elf) => elf,
-            Err(e) => return host_error(format!("{}: {e}", path.display())),
-        };
-        if let Err(e) = direct_boot::boot_kernel(&mut machine.cpu, &elf, &args.append) {
-            return host_error(format!("{}: {e}", path.display()));
+    // With a snapshot to take, a monitor on the machine's thread watches
+    // the output (and forwards it to the console).
+    let (output_rx, mut monitor) = match trigger {
+        None => (com1_rx, None),
+        Some((trigger, path)) => {
+            let (tx, rx) = crossbeam_channel::unbounded();
+            let mut m = SessionRunner::new(Vec::new(), com1_rx, com1_tx.clone());
+            m.save_snapshot_when(trigger, path);
+            m.keep_running();
+            m.echo_to(Box::new(ChannelWriter(tx)));
+            (rx, Some(m))
         }
-    }
-
-    let writer = match spawn_output(args.serial, com1_rx) {
+    };
+    let writer = match spawn_output(args.serial, output_rx) {
         Ok(w) => w,
         Err(e) => return host_error(e),
     };
@@ -330,32 +448,61 @@ fn run(args: RunArgs) -> u8 {
     let raw = terminal::RawMode::enter();
     terminal::spawn_input(com1_tx, quit_tx);
 
-    let outcome = machine.run();
+    let outcome = match &mut monitor {
+        None => machine.run(),
+        Some(m) => {
+            let outcome = machine.run_with(m);
+            m.finish();
+            outcome
+        }
+    };
     let post = machine.post_codes();
     drop(machine); // closes the output channels and flushes the disks
+    let verdict = monitor.as_ref().and_then(|m| m.verdict().cloned());
+    if let Some(m) = &monitor {
+        for s in m.saved() {
+            eprintln!(
+                "emu: snapshot saved to {} ({} bytes) after {} instructions",
+                s.path.display(),
+                s.bytes,
+                s.instret
+            );
+        }
+    }
+    drop(monitor);
     let _ = writer.join();
     let _ = debug_writer.join();
     drop(raw);
 
+    if let Some(emulator::machine::session::Verdict::HostError(e)) = verdict {
+        return host_error(e);
+    }
+    outcome_status(&outcome, &post)
+}
+
+/// Reports how the machine stopped on stderr and returns the exit status.
+fn outcome_status(outcome: &Outcome, post: &[u8]) -> u8 {
     match outcome {
-        Outcome::Exit(code) => code,
+        Outcome::Exit(code) => *code,
         Outcome::Quit => status::QUIT,
         Outcome::TripleFault(dump) => {
-            eprintln!("emu: triple fault\n{dump}{}", last_post(&post));
+            eprintln!("emu: triple fault\n{dump}{}", last_post(post));
             status::TRIPLE_FAULT
         }
         Outcome::Timeout => {
-            eprintln!("emu: timeout{}", last_post(&post));
+            eprintln!("emu: timeout{}", last_post(post));
             status::TIMEOUT
         }
         Outcome::InstructionLimit => {
-            eprintln!("emu: instruction limit reached{}", last_post(&post));
+            eprintln!("emu: instruction limit reached{}", last_post(post));
             status::INSTRUCTION_LIMIT
         }
         Outcome::Hung(msg) => {
-            eprintln!("emu: {msg}{}", last_post(&post));
+            eprintln!("emu: {msg}{}", last_post(post));
             status::HUNG
         }
+        // Only a monitor ends a run this way; its verdict says why.
+        Outcome::Finished => status::QUIT,
     }
 }
 
