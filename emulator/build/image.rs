@@ -1,7 +1,9 @@
 //! The default disk image: the boot loader (`disk-images/boot`: MBR and
-//! stage 2) and the kernel (`guest-kernel`) built by nested cargo, then put
-//! together with the root tree by the image builder (`disk-images`) from
-//! `disk-images/recipes/default.toml`.
+//! stage 2), the kernel (`guest-kernel`) and the user programs
+//! (`guest-kernel/user`: `init`, `sh`, the utilities, `usertests`) built by
+//! nested cargo, then put together with the root tree by the image builder
+//! (`disk-images`) from `disk-images/recipes/default.toml`, where each
+//! program is the input `@<name>`.
 //!
 //! The paths of what it makes reach the crate as compile-time variables
 //! (`EMU_DEFAULT_IMAGE`, `EMU_KERNEL`, ...; see `emulator::artifacts`).
@@ -20,9 +22,11 @@ pub fn build(root: &Path, out: &Path) {
     let images = root.join("disk-images");
     let boot_dir = images.join("boot");
     let kernel_dir = root.join("guest-kernel");
-    for dir in [&boot_dir, &kernel_dir, &images.join("ondisk")] {
+    let user_dir = kernel_dir.join("user");
+    for dir in [&boot_dir, &images.join("ondisk")] {
         guest::watch(dir);
     }
+    watch_kernel(&kernel_dir);
     for dir in ["recipes", "rootfs", "src"] {
         println!("cargo:rerun-if-changed={}", images.join(dir).display());
     }
@@ -36,6 +40,8 @@ pub fn build(root: &Path, out: &Path) {
     );
     let stage2 = guest::flatten(&boot.join("stage2"), STAGE2_BASE, 0);
     let kernel_elf = guest::cargo_build(&kernel_dir, "kernel").join("kernel");
+    let user_bin_dir = guest::cargo_build(&user_dir, "user");
+    let programs = user_programs(&user_dir);
 
     let artifacts = out.join("guest");
     std::fs::create_dir_all(&artifacts).expect("create the artifacts directory");
@@ -49,7 +55,7 @@ pub fn build(root: &Path, out: &Path) {
     let recipe_path = images.join("recipes").join("default.toml");
     let recipe = disk_images::Recipe::load(&recipe_path)
         .unwrap_or_else(|e| panic!("{}: {e}", recipe_path.display()));
-    let inputs: HashMap<String, PathBuf> = [
+    let mut inputs: HashMap<String, PathBuf> = [
         ("mbr", &mbr_path),
         ("stage2", &stage2_path),
         ("kernel", &kernel_path),
@@ -57,6 +63,11 @@ pub fn build(root: &Path, out: &Path) {
     .into_iter()
     .map(|(name, path)| (name.to_string(), path.clone()))
     .collect();
+    for program in &programs {
+        let path = user_bin_dir.join(program);
+        assert!(path.is_file(), "the user build made no {}", path.display());
+        inputs.insert(program.clone(), path);
+    }
     let image = out.join("default.img");
     disk_images::build_image(&recipe, &inputs, &image)
         .unwrap_or_else(|e| panic!("building {}: {e}", image.display()));
@@ -67,7 +78,44 @@ pub fn build(root: &Path, out: &Path) {
         ("EMU_MBR", &mbr_path),
         ("EMU_STAGE2", &stage2_path),
         ("EMU_RECIPE", &recipe_path),
+        ("EMU_USER_BIN_DIR", &user_bin_dir),
     ] {
         println!("cargo:rustc-env={var}={}", path.display());
     }
+}
+
+/// Watches the kernel's sources: everything in `guest-kernel` but its
+/// `target`, and the nested guest workspaces (`user`, and any other
+/// directory with its own `Cargo.toml`) without their `target`, which
+/// builds run from tests write to.
+fn watch_kernel(kernel_dir: &Path) {
+    let entries = std::fs::read_dir(kernel_dir)
+        .unwrap_or_else(|e| panic!("guest sources {}: {e}", kernel_dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if path.join("Cargo.toml").is_file() {
+            guest::watch(&path);
+        } else {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+}
+
+/// The user programs: one per `src/bin/<name>.rs`, sorted.
+fn user_programs(user_dir: &Path) -> Vec<String> {
+    let bin_dir = user_dir.join("src").join("bin");
+    let entries = std::fs::read_dir(&bin_dir)
+        .unwrap_or_else(|e| panic!("user programs {}: {e}", bin_dir.display()));
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
 }

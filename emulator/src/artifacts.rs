@@ -14,3 +14,7 @@ pub const MBR: &str = env!("EMU_MBR");
 pub const STAGE2: &str = env!("EMU_STAGE2");
 /// The recipe the default image was built from.
 pub const RECIPE: &str = env!("EMU_RECIPE");
+/// The directory of the user programs (`init`, `sh`, `ls`, ...,
+/// `usertests`) as built: static Linux x86-64 ELF files that also run on
+/// the host.
+pub const USER_BIN_DIR: &str = env!("EMU_USER_BIN_DIR");

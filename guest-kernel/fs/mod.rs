@@ -10,6 +10,18 @@
 //! writable ext2 come later and replace `root`'s direct use of the reader.
 
 pub mod bdev_reader;
+/// `execve`: the ELF64 loader and the initial stack.
+pub mod exec;
+/// Open ext2 files and directories over a shared, cached volume.
+pub mod ext2;
+/// Open files, descriptor tables, per-kind file operations.
+pub mod file;
+/// Path names: normalising, opening, `stat`.
+pub mod namei;
+/// Pipes.
+pub mod pipe;
+/// A minimal read-only `/proc`.
+pub mod procfs;
 pub mod root;
 
 pub use root::{mount_root, read_file};

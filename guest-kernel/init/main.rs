@@ -2,7 +2,7 @@
 
 use ondisk::bootinfo::BootInfo;
 
-use crate::arch::x86_64::{cpu, fpu, gdt, i8253, i8259, idt, irq};
+use crate::arch::x86_64::{cpu, fpu, gdt, i8253, i8259, idt, irq, syscall};
 use crate::drivers::serial;
 use crate::kernel::{printk, softirq, time};
 use crate::{block, fs, mm};
@@ -29,6 +29,7 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     // CPU tables first: from here on a fault gets a report.
     gdt::init();
     idt::init();
+    syscall::init();
     if !fpu::init() {
         panic!("CPU lacks FXSR/SSE/SSE2");
     }
@@ -53,6 +54,7 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     crash_if_asked();
 
     softirq::softirq_init();
+    crate::kernel::task::init_idle();
     softirq::open_softirq(softirq::TIMER_SOFTIRQ, time::run_timer_softirq);
     i8259::init();
     pr_info!("i8259: PIC remapped to vectors 0x20 (IRQ 0-7) and 0x28 (IRQ 8-15)");
@@ -71,14 +73,19 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     crate::kernel::task::fpu_selftest();
     pr_info!("serial: ttyS0 at I/O 0x3f8 (irq = 4) is a 16550A, interrupt-driven");
 
+    time::read_persistent_clock();
+
     block::init();
     fs::mount_root_and_show_motd();
 
+    if super::init_process::run_init_process() {
+        crate::kernel::sched::cpu_idle()
+    }
     pr_info!(
         "Boot complete in {} jiffies; idle (console input is echoed)",
         time::jiffies()
     );
-    idle()
+    crate::kernel::sched::cpu_idle()
 }
 
 /// `crash=...`: fault on purpose, to show the oops report.
@@ -146,16 +153,3 @@ fn recurse(depth: u64) -> u64 {
 
 /// A `ret` instruction in writable data, for `crash=nx`.
 static mut CRASH_NX_TARGET: [u8; 1] = [0xc3];
-
-/// The idle loop: run bottom halves, halt until the next interrupt.
-pub fn idle() -> ! {
-    loop {
-        softirq::do_softirq();
-        cpu::local_irq_disable();
-        if softirq::softirq_pending() {
-            cpu::local_irq_enable();
-        } else {
-            cpu::safe_halt();
-        }
-    }
-}

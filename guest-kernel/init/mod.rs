@@ -3,6 +3,8 @@
 
 /// The command line: `name=value` parameters.
 pub mod cmdline;
+/// Starting `/sbin/init` as PID 1.
+pub mod init_process;
 /// `kernel_main`: the boot sequence, then the idle loop.
 pub mod main;
 

@@ -55,3 +55,14 @@ fn rust_panic(info: &core::panic::PanicInfo) -> ! {
         None => panic(format_args!("{}", info.message())),
     }
 }
+
+/// `reboot(RB_POWER_OFF)`: flush the console, then leave through the exit
+/// port with value 0 (the emulator exits with status 1, QEMU's
+/// `isa-debug-exit` likewise), else halt.
+pub fn power_off() -> ! {
+    cpu::local_irq_disable();
+    serial::enter_emergency_mode();
+    // SAFETY: port 0xF4 is the exit device; nothing runs afterwards.
+    unsafe { io::outb(EXIT_PORT, 0x00) };
+    cpu::halt_forever()
+}

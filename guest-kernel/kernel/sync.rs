@@ -151,3 +151,64 @@ impl<T> Default for InitOnce<T> {
         Self::new()
     }
 }
+
+/// A sleeping lock (Linux's `struct mutex`): a task that finds it held
+/// sleeps on its wait queue, so it may be held across disk reads. Task
+/// context only.
+pub struct Mutex<T> {
+    locked: AtomicBool,
+    waiters: crate::kernel::wait::WaitQueue,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: one guard at a time, as for SpinLock.
+unsafe impl<T: Send> Sync for Mutex<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    pub const fn new(value: T) -> Self {
+        Mutex {
+            locked: AtomicBool::new(false),
+            waiters: crate::kernel::wait::WaitQueue::new(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Takes the lock, sleeping while another task holds it.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.waiters.wait_event(|| {
+            self.locked
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        });
+        MutexGuard { lock: self }
+    }
+}
+
+/// Holds a [`Mutex`]; releases it and wakes a waiter when dropped.
+pub struct MutexGuard<'a, T> {
+    lock: &'a Mutex<T>,
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves we hold the lock.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard proves we hold the lock.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.locked.store(false, Ordering::Release);
+        self.lock.waiters.wake_up_all();
+    }
+}

@@ -10,6 +10,8 @@
 pub mod e820;
 /// Kernel page tables: the direct map and the kernel image (W^X).
 pub mod init;
+/// User address spaces.
+pub mod mmap;
 /// The physical page allocator (buddy system).
 pub mod page_alloc;
 /// The kernel heap: size-class caches, `#[global_allocator]`.
@@ -55,4 +57,5 @@ pub fn mm_init() {
     init::paging_init();
     page_alloc::init();
     slab::init();
+    mmap::init();
 }

@@ -3,12 +3,16 @@
 
 /// Boot-sector programs that exercise the BIOS services.
 pub mod bootdisk;
+/// Scripted console sessions with a booted guest.
+pub mod console;
 /// Differential testing against the host CPU: generated cases, both runs, comparison.
 pub mod diff;
 /// Golden-file runner for instruction tests.
 pub mod golden;
 /// Booting the real boot chain (or a kernel directly) and reading the console.
 pub mod guestboot;
+/// The default recipe's inputs from this build, for variants of the default image.
+pub mod imageinputs;
 /// Running code snippets natively on the host CPU.
 pub mod native;
 /// Page tables in guest memory and paging state for MMU tests.

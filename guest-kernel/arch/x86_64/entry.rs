@@ -11,6 +11,26 @@
 
 use core::arch::global_asm;
 
+/// The pseudo-vector a `syscall` instruction's frame carries.
+pub const SYSCALL_VECTOR: u64 = 0x100;
+
+/// The top of the running task's kernel stack (Linux's
+/// `cpu_current_top_of_stack`), also in TSS.RSP0.
+#[unsafe(no_mangle)]
+pub static mut cpu_current_top_of_stack: u64 = 0;
+/// Scratch for the user RSP in `entry_syscall_64` (IF is clear there).
+#[unsafe(no_mangle)]
+pub static mut syscall_user_rsp: u64 = 0;
+
+unsafe extern "C" {
+    pub fn entry_syscall_64();
+    pub fn __switch_to_asm(prev_rsp: *mut u64, next_rsp: u64);
+    pub fn ret_from_fork();
+    pub fn __copy_user(dst: *mut u8, src: *const u8, len: usize) -> usize;
+    pub safe static __copy_user_fault_ip: [u8; 0];
+    pub safe static __copy_user_fixup: [u8; 0];
+}
+
 /// Bytes per stub in the table.
 pub const STUB_SIZE: u64 = 16;
 
@@ -42,6 +62,40 @@ pub struct TrapFrame {
     pub rflags: u64,
     pub rsp: u64,
     pub ss: u64,
+}
+
+impl TrapFrame {
+    pub const fn zeroed() -> Self {
+        TrapFrame {
+            r15: 0,
+            r14: 0,
+            r13: 0,
+            r12: 0,
+            r11: 0,
+            r10: 0,
+            r9: 0,
+            r8: 0,
+            rbp: 0,
+            rdi: 0,
+            rsi: 0,
+            rdx: 0,
+            rcx: 0,
+            rbx: 0,
+            rax: 0,
+            vector: 0,
+            error_code: 0,
+            rip: 0,
+            cs: 0,
+            rflags: 0,
+            rsp: 0,
+            ss: 0,
+        }
+    }
+
+    /// Whether the trap came from user mode (CPL 3).
+    pub fn user_mode(&self) -> bool {
+        self.cs & 3 == 3
+    }
 }
 
 unsafe extern "C" {
@@ -88,12 +142,30 @@ global_asm!(
     "    pushq %r13",
     "    pushq %r14",
     "    pushq %r15",
+    // From user mode: move the frame off the IST stack onto the task's
+    // own kernel stack (Linux's sync_regs), so the handler may sleep,
+    // schedule and run bottom halves. `int 0x80` and `syscall` already
+    // arrive there (source = destination, the copy is harmless).
+    "    testb $3, 144(%rsp)",     // TrapFrame.cs
+    "    jz 1f",
+    "    movq %rsp, %rsi",
+    "    movq cpu_current_top_of_stack(%rip), %rdi",
+    "    subq $176, %rdi",         // size_of::<TrapFrame>()
+    "    movq %rdi, %rdx",
+    "    movl $22, %ecx",
+    "    rep movsq",
+    "    movq %rdx, %rsp",
+    "1:",
     "    movq %rsp, %rdi",        // &mut TrapFrame
     "    movq %rsp, %rbx",        // callee-saved: the frame, for the way out
     "    subq $512, %rsp",        // the FXSAVE area, 16-byte aligned
     "    andq $-16, %rsp",
     "    fxsave (%rsp)",
     "    call {dispatch}",
+    // A forked child starts here (ret_from_fork), with RSP at its FXSAVE
+    // area and RBX at its frame.
+    ".global common_return",
+    "common_return:",
     "    fxrstor (%rsp)",
     "    movq %rbx, %rsp",
     "    popq %r15",
@@ -113,6 +185,68 @@ global_asm!(
     "    popq %rax",
     "    addq $16, %rsp",         // vector and error code
     "    iretq",
+    "",
+    // The `syscall` instruction (SDM Vol. 2B SYSCALL): RCX = user RIP,
+    // R11 = user RFLAGS, IF cleared by SFMASK, RSP still the user's.
+    // Build the same frame an interrupt would, as vector SYSCALL_VECTOR,
+    // and share the path (the return is `iretq`, which is always right).
+    ".global entry_syscall_64",
+    "entry_syscall_64:",
+    "    movq %rsp, syscall_user_rsp(%rip)",
+    "    movq cpu_current_top_of_stack(%rip), %rsp",
+    "    pushq $0x2b",            // user SS
+    "    pushq syscall_user_rsp(%rip)",
+    "    pushq %r11",
+    "    pushq $0x33",            // user CS
+    "    pushq %rcx",
+    "    pushq $0",
+    "    pushq $0x100",           // SYSCALL_VECTOR
+    "    jmp common_entry",
+    "",
+    // switch_to(prev_rsp: *mut u64 (rdi), next_rsp: u64 (rsi)): saves the
+    // callee-saved registers on the old stack, switches stacks, restores
+    // them from the new one. Every other register is caller-saved (SysV
+    // ABI), the user's SSE state is in its trap frame's FXSAVE area.
+    ".global __switch_to_asm",
+    "__switch_to_asm:",
+    "    pushq %rbp",
+    "    pushq %rbx",
+    "    pushq %r12",
+    "    pushq %r13",
+    "    pushq %r14",
+    "    pushq %r15",
+    "    movq %rsp, (%rdi)",
+    "    movq %rsi, %rsp",
+    "    popq %r15",
+    "    popq %r14",
+    "    popq %r13",
+    "    popq %r12",
+    "    popq %rbx",
+    "    popq %rbp",
+    "    ret",
+    "",
+    // A new task's first switch returns here: finish the switch, then
+    // leave through the common exit with the frame in RBX.
+    ".global ret_from_fork",
+    "ret_from_fork:",
+    "    movq %rbx, %rdi",
+    "    call {tail}",
+    "    jmp common_return",
+    "",
+    // copy_user(dst, src, len) -> bytes NOT copied (Linux's
+    // copy_user_generic with its exception table entry): a fault inside
+    // the `rep movsb` resumes at the fixup with RCX = what is left.
+    ".global __copy_user",
+    ".global __copy_user_fault_ip",
+    ".global __copy_user_fixup",
+    "__copy_user:",
+    "    movq %rdx, %rcx",
+    "__copy_user_fault_ip:",
+    "    rep movsb",
+    "__copy_user_fixup:",
+    "    movq %rcx, %rax",
+    "    ret",
     dispatch = sym super::traps::trap_dispatch,
+    tail = sym crate::kernel::sched::schedule_tail,
     options(att_syntax),
 );

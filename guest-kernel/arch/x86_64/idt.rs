@@ -13,6 +13,10 @@ use super::tss::{IST_DEBUG, IST_DOUBLE_FAULT, IST_EXCEPTION, IST_IRQ, IST_MACHIN
 
 /// Present, DPL 0, 64-bit interrupt gate (type 0xE).
 const GATE_INTERRUPT: u8 = 0x8E;
+/// Present, DPL 3, 64-bit trap gate (type 0xF): `int 0x80` from user mode.
+const GATE_TRAP_USER: u8 = 0xEF;
+/// Linux's legacy system-call vector.
+pub const IA32_SYSCALL_VECTOR: u8 = 0x80;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -97,6 +101,11 @@ pub fn init() {
         let vector = vector as u8;
         *gate = Gate::new(stub_address(vector), ist_for(vector), GATE_INTERRUPT);
     }
+    // `int 0x80`: callable from ring 3, no IST (the privilege change
+    // switches to TSS.RSP0, the task's kernel stack). A trap gate leaves
+    // IF as it was; the dispatcher turns interrupts off and on itself.
+    idt[IA32_SYSCALL_VECTOR as usize] =
+        Gate::new(stub_address(IA32_SYSCALL_VECTOR), 0, GATE_TRAP_USER);
     let ptr = DescriptorTablePointer {
         limit: (core::mem::size_of::<[Gate; 256]>() - 1) as u16,
         base: idt.as_ptr() as u64,

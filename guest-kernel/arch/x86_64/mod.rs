@@ -24,7 +24,11 @@ pub mod io;
 pub mod irq;
 /// Page-table entries and the paging registers.
 pub mod pgtable;
+/// `syscall`/`sysret` MSRs.
+pub mod syscall;
 /// Exception handlers and the oops report.
 pub mod traps;
 /// The task-state segment: the interrupt stack table.
 pub mod tss;
+/// Copying to and from user memory with fault fixups.
+pub mod uaccess;

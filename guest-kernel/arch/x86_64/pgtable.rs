@@ -5,6 +5,8 @@
 pub mod flags {
     pub const PRESENT: u64 = 1 << 0;
     pub const WRITE: u64 = 1 << 1;
+    /// User-mode access allowed (U/S).
+    pub const USER: u64 = 1 << 2;
     /// In a PDE: maps a 2 MiB page.
     pub const HUGE: u64 = 1 << 7;
     pub const GLOBAL: u64 = 1 << 8;

@@ -13,7 +13,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::cpu;
-use super::entry::TrapFrame;
+use super::entry::{SYSCALL_VECTOR, TrapFrame};
 use super::irq;
 use crate::drivers::serial;
 use crate::kernel::{panic, printk, task};
@@ -73,15 +73,69 @@ static DIE_COUNTER: AtomicU32 = AtomicU32::new(0);
 /// vector's IST stack.
 #[unsafe(no_mangle)]
 pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let user = frame.user_mode();
     match frame.vector {
+        SYSCALL_VECTOR | 0x80 if user => {
+            cpu::local_irq_enable();
+            crate::kernel::sys::do_syscall(frame);
+        }
         2 => pr_emerg!("NMI received at RIP {:016x}", frame.rip),
-        3 => pr_warn!("int3 at RIP {:016x}", frame.rip),
+        3 if !user => pr_warn!("int3 at RIP {:016x}", frame.rip),
+        0..=31 if user => user_fault(frame),
+        14 => {
+            if !crate::arch::x86_64::uaccess::fixup_exception(frame) {
+                die(frame)
+            }
+        }
         0..=31 => die(frame),
         v if (FIRST_EXTERNAL_VECTOR..FIRST_EXTERNAL_VECTOR + 16).contains(&v) => {
-            irq::dispatch((v - FIRST_EXTERNAL_VECTOR) as u8)
+            irq::dispatch((v - FIRST_EXTERNAL_VECTOR) as u8);
+            if v == FIRST_EXTERNAL_VECTOR {
+                crate::kernel::sched::scheduler_tick(user);
+            }
         }
         v => pr_warn!("unexpected interrupt on vector {:#x}", v),
     }
+    if user {
+        crate::kernel::sched::exit_to_user_mode(frame);
+    }
+}
+
+/// An exception in user mode: the signal Linux sends for it, and the
+/// `segfault at` line Linux logs (`show_signal_msg`).
+fn user_fault(frame: &mut TrapFrame) {
+    use crate::kernel::signal::*;
+    let sig = match frame.vector {
+        0 | 16 | 19 => SIGFPE,
+        1 | 3 => SIGTRAP,
+        6 => SIGILL,
+        17 => SIGBUS,
+        _ => SIGSEGV,
+    };
+    let (pid, comm) = task::current_ids();
+    if frame.vector == 14 {
+        pr_info!(
+            "{}[{}]: segfault at {:x} ip {:016x} sp {:016x} error {:x}",
+            comm,
+            pid,
+            cpu::read_cr2(),
+            frame.rip,
+            frame.rsp,
+            frame.error_code
+        );
+    } else {
+        let (name, _) = EXCEPTIONS[frame.vector as usize];
+        pr_info!(
+            "traps: {}[{}] {} ip:{:x} sp:{:x} error:{:x}",
+            comm,
+            pid,
+            name,
+            frame.rip,
+            frame.rsp,
+            frame.error_code
+        );
+    }
+    force_sig(sig);
 }
 
 /// Reports a fatal exception and stops (Linux's `die`).

@@ -132,3 +132,14 @@ pub fn guard_hit(addr: u64) -> Option<(u64, u64)> {
 pub fn on_kernel_stack(addr: u64) -> bool {
     BOOT_STACK.contains(addr) || IST_STACKS.iter().any(|s| s.contains(addr))
 }
+
+/// Sets the stack a privilege change to CPL 0 loads (the running task's
+/// kernel stack), and the copy `entry_syscall_64` reads.
+pub fn set_rsp0(top: u64) {
+    // SAFETY: one CPU, interrupts off in the caller (the context switch);
+    // the CPU reads RSP0 only on the next entry from user mode.
+    unsafe {
+        (*TSS.0.get()).rsp[0] = top;
+        super::entry::cpu_current_top_of_stack = top;
+    }
+}

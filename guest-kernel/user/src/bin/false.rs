@@ -1,0 +1,9 @@
+//! `false`: exits 1.
+#![no_std]
+#![no_main]
+
+ulib::main!(main);
+
+fn main() -> i32 {
+    1
+}
