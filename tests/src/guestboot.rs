@@ -48,6 +48,21 @@ impl BootRun {
 /// appears on the console (checked between slices of the run), the guest
 /// exits or halts for good, or `max_instructions` retire.
 pub fn boot(boot: Boot, disks: &[&Path], until: Option<&str>, max_instructions: u64) -> BootRun {
+    scripted(boot, disks, &[], until, max_instructions)
+}
+
+/// Like [`boot`], typing into the console as it goes: for each
+/// `(wait_for, send)`, once the console (after the previous match) shows
+/// `wait_for`, `send` is typed. Matching and typing happen on the
+/// machine's thread between slices, at points fixed by the instruction
+/// count, so the transcript is the same on every run.
+pub fn scripted(
+    boot: Boot,
+    disks: &[&Path],
+    script: &[(&str, &[u8])],
+    until: Option<&str>,
+    max_instructions: u64,
+) -> BootRun {
     let config = MachineConfig {
         ram_size: 256 << 20,
         bios: BIOS.to_vec(),
@@ -86,9 +101,14 @@ pub fn boot(boot: Boot, disks: &[&Path], until: Option<&str>, max_instructions: 
 
     // The session engine `emu test` uses: the console is matched on the
     // machine's thread, so the run stops at the same instruction every time.
+    let literal = |text: &str| Step::Expect(session::regex(&regex::escape(text)).expect("regex"));
     let mut steps = vec![Step::Timeout(u64::MAX)];
+    for (wait_for, send) in script {
+        steps.push(literal(wait_for));
+        steps.push(Step::Send(send.to_vec()));
+    }
     if let Some(text) = until {
-        steps.push(Step::Expect(session::regex(&regex::escape(text)).expect("regex")));
+        steps.push(literal(text));
     }
     let mut runner = SessionRunner::new(steps, com1_rx, com1_tx);
     if until.is_none() {

@@ -4,25 +4,24 @@
 //! with one thing changed, so each failure message is seen for real.
 
 use disk_images::{build_image, Recipe};
-use emulator::artifacts::{DEFAULT_IMAGE, KERNEL, MBR, RECIPE, STAGE2};
+use emulator::artifacts::{DEFAULT_IMAGE, RECIPE};
 use emulator::machine::Outcome;
 use integration_tests::guestboot::{boot, Boot, BootRun};
+use integration_tests::imageinputs::default_image_inputs;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 const LIMIT: u64 = 600_000_000;
-const BOOTED: &str = "idle (console input is echoed)";
+/// The shell's prompt: init has started `sh` on the console.
+const BOOTED: &str = "/ # ";
 
 fn boot_disk(image: &Path, until: Option<&str>) -> BootRun {
     boot(Boot::Disk, &[image], until, LIMIT)
 }
 
 /// The default recipe's inputs, with `replace` swapping some of them.
-fn inputs(replace: &[(&str, &Path)]) -> HashMap<String, PathBuf> {
-    let mut map: HashMap<String, PathBuf> = [("mbr", MBR), ("stage2", STAGE2), ("kernel", KERNEL)]
-        .into_iter()
-        .map(|(name, path)| (name.to_string(), PathBuf::from(path)))
-        .collect();
+fn inputs(recipe: &Recipe, replace: &[(&str, &Path)]) -> HashMap<String, PathBuf> {
+    let mut map = default_image_inputs(recipe);
     for (name, path) in replace {
         map.insert(name.to_string(), path.to_path_buf());
     }
@@ -38,7 +37,7 @@ fn variant(
     let mut recipe = Recipe::load(Path::new(RECIPE)).expect("the default recipe");
     edit(&mut recipe);
     let out = dir.path().join("variant.img");
-    build_image(&recipe, &inputs(replace), &out).expect("build the variant");
+    build_image(&recipe, &inputs(&recipe, replace), &out).expect("build the variant");
     out
 }
 
@@ -71,6 +70,7 @@ fn default_image_boots_through_firmware_mbr_stage2_and_kernel_to_the_motd() {
     for line in motd.lines().filter(|l| !l.trim().is_empty()) {
         run.expect(line);
     }
+    run.expect("Run /sbin/init as init process");
     run.expect(BOOTED);
 }
 
