@@ -3,7 +3,7 @@
 //! QEMU (skipped, and said so, when QEMU is not installed); e2fsck and
 //! debugfs as the reference readers of its root file system.
 
-use emulator::artifacts::{DEFAULT_IMAGE, KERNEL, MBR, RECIPE, STAGE2};
+use emulator::artifacts::{DEFAULT_IMAGE, KERNEL, MBR, RECIPE, STAGE2, USER_BIN_DIR};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -74,21 +74,31 @@ fn mkimage_builds_the_default_recipe_and_check_accepts_it() {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("disk.img");
 
-    let build = emu(&[
+    // Every input the recipe names, from this build's artifacts.
+    let recipe = disk_images::Recipe::load(Path::new(RECIPE)).expect("the default recipe");
+    let mut args: Vec<String> = [
         "mkimage",
         "--recipe",
         RECIPE,
         "--out",
         image.to_str().unwrap(),
-        "--input",
-        &format!("mbr={MBR}"),
-        "--input",
-        &format!("stage2={STAGE2}"),
-        "--input",
-        &format!("kernel={KERNEL}"),
-        "--cmdline",
-        "quiet",
-    ]);
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for name in recipe.inputs() {
+        let path = match name.as_str() {
+            "mbr" => MBR.to_string(),
+            "stage2" => STAGE2.to_string(),
+            "kernel" => KERNEL.to_string(),
+            program => format!("{USER_BIN_DIR}/{program}"),
+        };
+        args.extend(["--input".to_string(), format!("{name}={path}")]);
+    }
+    args.extend(["--cmdline".to_string(), "quiet".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let build = emu(&args);
     let check = emu(&["mkimage", "check", image.to_str().unwrap()]);
 
     assert!(build.status.success(), "{}", text(&build.stderr));
@@ -206,8 +216,8 @@ fn qemu_boots_the_default_image_to_the_same_point() {
     let log = dir.path().join("serial.log");
 
     // The command line, with the serial console to a file and the
-    // disk as a snapshot; the kernel idles after the motd, so QEMU is
-    // stopped by a timeout once the log has it (or after 60 s).
+    // disk as a snapshot; QEMU is stopped once the log shows the shell's
+    // prompt (or after 60 s).
     let mut qemu = Command::new("qemu-system-x86_64")
         .args(["-M", "isapc", "-cpu", "qemu64", "-m", "256"])
         .args(["-display", "none", "-monitor", "none"])
@@ -224,7 +234,7 @@ fn qemu_boots_the_default_image_to_the_same_point() {
     let mut console = String::new();
     while started.elapsed() < std::time::Duration::from_secs(60) {
         console = std::fs::read_to_string(&log).unwrap_or_default();
-        if console.contains("Boot complete") || console.contains("Kernel panic") {
+        if console.contains("/ # ") || console.contains("Kernel panic") {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -240,7 +250,8 @@ fn qemu_boots_the_default_image_to_the_same_point() {
         " hda: hda1 hda2",
         "VFS: Mounted root (ext2 filesystem) readonly on device hda1.",
         MOTD_LINE,
-        "Boot complete",
+        "Run /sbin/init as init process",
+        "/ # ",
     ] {
         assert!(
             console.contains(line),

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 /// The line that ends the boot workload. The kernel prints it when it has
 /// booted; once it starts a shell, this becomes the shell's prompt.
-const BOOT_MARKER: &str = "Boot complete";
+const BOOT_MARKER: &str = "/ # ";
 /// The line that ends the CPU image (`bench/workload/src/main.rs`).
 const CPU_MARKER: &str = "bench: done";
 /// Default workload iterations: about 8,200 instructions each as emu counts
