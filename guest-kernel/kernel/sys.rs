@@ -1094,6 +1094,10 @@ fn sys_brk(addr: u64) -> KResult<i64> {
     }
     let old_end = page_align(mm.brk).ok_or(ENOMEM)?;
     let new_end = page_align(addr).ok_or(ENOMEM)?;
+    let free = crate::mm::page_alloc::nr_free_pages() as u64;
+    if new_end > old_end && (new_end - old_end) / PAGE_SIZE + 256 > free {
+        return Ok(mm.brk as i64);
+    }
     if new_end > old_end {
         if mm
             .map_anon(old_end, new_end, PROT_READ | PROT_WRITE, VmaKind::Heap)
@@ -1145,7 +1149,16 @@ fn sys_mmap(a: [u64; 6]) -> KResult<i64> {
         s
     };
     let p = prot as u32 & (PROT_READ | PROT_WRITE | PROT_EXEC);
-    mm.map_anon(start, start + len, p | PROT_WRITE, VmaKind::Anon)?;
+    // Keep some memory for the kernel: no demand paging, so a mapping
+    // takes its pages now.
+    let free = crate::mm::page_alloc::nr_free_pages() as u64;
+    if len / PAGE_SIZE + 256 > free {
+        return Err(ENOMEM);
+    }
+    if let Err(e) = mm.map_anon(start, start + len, p | PROT_WRITE, VmaKind::Anon) {
+        mm.unmap(start, start + len);
+        return Err(e);
+    }
     if let Some(f) = file {
         // A private copy of the file's bytes (no page cache yet).
         let mut buf = alloc::vec![0u8; len as usize];

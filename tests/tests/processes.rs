@@ -266,3 +266,26 @@ fn usertests_passes_inside_the_guest() {
         "usertests in the guest:\n{out}"
     );
 }
+
+#[test]
+fn ctrl_d_ends_the_input_of_a_reader() {
+    let (_, text) = run(&[
+        step(PROMPT, b"wc -c\n"),
+        step("wc -c\r\n", b"hello\n"),
+        step("hello\r\n", b"ab\x04"),
+        step("ab", b"\x04"),
+    ]);
+    // "hello\n" and "ab" (read at the first ^D): 8 bytes; the second ^D,
+    // at the start of a line, is end of file. wc's count follows the echo
+    // of "ab", as on Linux.
+    let out = output_of(&text, "wc -c");
+    assert_eq!(out.lines().last().map(str::trim), Some("ab8"), "{out}");
+}
+
+#[test]
+fn raw_mode_reads_a_byte_without_a_newline() {
+    let (_, text) = run(&[step(PROMPT, b"ktest raw\n"), step("raw>", b"x")]);
+    let out = output_of(&text, "ktest raw");
+    assert!(out.contains("ok   the byte = 120"), "{out}");
+    assert!(out.contains("ktest: PASS"), "{out}");
+}

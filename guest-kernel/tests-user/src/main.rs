@@ -306,6 +306,13 @@ fn fault() {
         write(fds[1] as u64, b"x"),
         -32,
     );
+    // A mapping larger than memory fails cleanly and leaves none behind.
+    // SAFETY: anonymous private mapping, no pointers passed.
+    let huge = unsafe { syscall6(9, [0, 1 << 30, 3, 0x22, u64::MAX, 0]) };
+    check("mmap(1 GiB) without the memory", huge, -12);
+    // SAFETY: as above, a small one.
+    let small = unsafe { syscall6(9, [0, 1 << 20, 3, 0x22, u64::MAX, 0]) };
+    check("mmap(1 MiB) still works", i64::from(small > 0), 1);
     print("fault: done\n");
 }
 
@@ -407,6 +414,33 @@ fn fifo() {
     );
 }
 
+/// Raw mode: TCGETS, ICANON and ECHO off by TCSETS, one byte read
+/// without a newline, the old mode back.
+fn raw() {
+    const IOCTL: u64 = 16;
+    const TCGETS: u64 = 0x5401;
+    const TCSETS: u64 = 0x5402;
+    let mut tio = [0u8; 36];
+    check("TCGETS", sys(IOCTL, 0, TCGETS, tio.as_mut_ptr() as u64), 0);
+    let saved = tio;
+    let lflag = u32::from_le_bytes([tio[12], tio[13], tio[14], tio[15]]);
+    check("ICANON was on", i64::from(lflag & 2 != 0), 1);
+    let raw = lflag & !(2 | 0o10); // ICANON, ECHO
+    tio[12..16].copy_from_slice(&raw.to_le_bytes());
+    check("TCSETS raw", sys(IOCTL, 0, TCSETS, tio.as_ptr() as u64), 0);
+    print("raw>");
+    let mut b = [0u8; 4];
+    let n = sys(READ, 0, b.as_mut_ptr() as u64, 4);
+    check("raw read without a newline", n, 1);
+    check("the byte", i64::from(b[0]), i64::from(b'x'));
+    check(
+        "TCSETS back",
+        sys(IOCTL, 0, TCSETS, saved.as_ptr() as u64),
+        0,
+    );
+    check("TIOCGPGRP", sys(IOCTL, 0, 0x540F, b.as_mut_ptr() as u64), 0);
+}
+
 extern "C" fn start_rust(sp: *const u64) -> ! {
     // SAFETY: the kernel's initial stack: argc, argv[], NULL, ...
     let (argc, argv) = unsafe { (*sp as usize, sp.add(1)) };
@@ -430,10 +464,11 @@ extern "C" fn start_rust(sp: *const u64) -> ! {
         b"fifo" => fifo(),
         b"exit7" => exit(7),
         b"pingpong" => pingpong(),
+        b"raw" => raw(),
         b"spin" => loop {
             core::hint::spin_loop();
         },
-        _ => print("usage: ktest fault|preempt|fifo|pingpong|spin\n"),
+        _ => print("usage: ktest fault|preempt|fifo|pingpong|raw|spin\n"),
     }
     // SAFETY: single-threaded.
     let fails = unsafe { FAILS };
