@@ -21,7 +21,8 @@ fn default_recipe_builds_a_64mib_disk_that_checks_clean() {
     let fx = Fixture::new(1024);
     let out = fx.dir.path().join("default.img");
 
-    let report = build_image(&default_recipe(), &fx.inputs(), &out).expect("builds");
+    let recipe = default_recipe();
+    let report = build_image(&recipe, &fx.inputs_for(&recipe), &out).expect("builds");
 
     assert_eq!(report.disk_bytes, 64 << 20);
     assert_eq!(report.partitions[0].first_lba, 2048);
@@ -35,7 +36,8 @@ fn default_recipe_builds_a_64mib_disk_that_checks_clean() {
 fn default_image_has_the_boot_files_motd_and_devices() {
     let fx = Fixture::new(1024);
     let out = fx.dir.path().join("default.img");
-    build_image(&default_recipe(), &fx.inputs(), &out).unwrap();
+    let recipe = default_recipe();
+    build_image(&recipe, &fx.inputs_for(&recipe), &out).unwrap();
     verify(&out);
     let root = fs::read(extract_root(&out)).unwrap();
     let mut vol = Volume::open(&root[..]).unwrap();

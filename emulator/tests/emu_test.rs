@@ -126,28 +126,6 @@ fn a_snapshot_round_trip_runs_the_console_session_from_the_booted_state() {
     assert!(size < 8 << 20, "RAM is stored sparsely: {size} bytes");
 }
 
-#[test]
-fn snapshot_load_is_faster_than_booting() {
-    let snap = booted_snapshot();
-    let t = std::time::Instant::now();
-    let (out, _) = console_from(snap, "console-timed.log", &[]);
-    let from_snapshot = t.elapsed();
-    let t = std::time::Instant::now();
-    let boot = emu(&[
-        "test",
-        "--serial",
-        "none",
-        "--session",
-        &session("boot.session"),
-    ]);
-    let booting = t.elapsed();
-
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(boot.status.code(), Some(0));
-    eprintln!("boot {booting:?}, snapshot load and console session {from_snapshot:?}");
-    assert!(from_snapshot < booting);
-}
-
 /// A copy of the booted snapshot, changed by `edit`.
 fn damaged(name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> PathBuf {
     let mut bytes = std::fs::read(booted_snapshot()).unwrap();

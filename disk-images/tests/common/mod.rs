@@ -177,6 +177,20 @@ kind = "fifo"
         ])
     }
 
+    /// [`Fixture::inputs`], plus a stand-in file for every other input
+    /// `recipe` names (the default recipe's user programs).
+    pub fn inputs_for(&self, recipe: &disk_images::Recipe) -> HashMap<String, PathBuf> {
+        let mut inputs = self.inputs();
+        for name in recipe.inputs() {
+            inputs.entry(name.clone()).or_insert_with(|| {
+                let path = self.dir.path().join(format!("input-{name}"));
+                std::fs::write(&path, format!("stand-in for @{name}\n")).unwrap();
+                path
+            });
+        }
+        inputs
+    }
+
     /// Builds the fixture's image to `name` in the tempdir and verifies it.
     pub fn build(&self, name: &str) -> PathBuf {
         let out = self.dir.path().join(name);
