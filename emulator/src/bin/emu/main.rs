@@ -15,7 +15,7 @@ use emulator::machine::direct_boot;
 use emulator::machine::session::{SessionRunner, SnapshotTrigger};
 use emulator::machine::{DiskSpec, HostIo, Machine, MachineConfig, Outcome};
 use emulator::memory::{PhysMemory, ROM_SIZE, ROM_SIZE_LARGE};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -132,9 +132,10 @@ struct RunArgs {
     /// Where COM1 goes: stdio, file:PATH, or none.
     #[arg(long, default_value = "stdio", value_parser = parse_serial)]
     serial: Serial,
-    /// Time source: virtual (deterministic, from retired instructions) or
-    /// host (wall time, for interactive use).
-    #[arg(long, value_enum, default_value = "virtual")]
+    /// Time source: virtual (deterministic, from retired instructions),
+    /// host (wall time), or auto: host when `emu run` has a terminal on
+    /// stdin (a person typing), virtual otherwise and always for `emu test`.
+    #[arg(long, value_enum, default_value = "auto")]
     clock: ClockArg,
     /// Stop on a triple fault with a register dump instead of resetting.
     #[arg(long)]
@@ -184,6 +185,7 @@ enum ExecMode {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ClockArg {
+    Auto,
     Virtual,
     Host,
 }
@@ -295,7 +297,9 @@ struct Prepared {
 /// Builds the machine `args` describe: firmware, disks (IMAGE arguments
 /// copy-on-write when `cow_images`), then a direct kernel boot or a
 /// snapshot load.
-fn prepare(args: &RunArgs, cow_images: bool) -> Result<Prepared, String> {
+/// `cow_images`: plain image arguments are copy-on-write (`emu test`);
+/// `interactive`: the run may follow the wall clock (`emu run`).
+fn prepare(args: &RunArgs, cow_images: bool, interactive: bool) -> Result<Prepared, String> {
     let bios = match &args.bios {
         None => emulator::firmware::BIOS.to_vec(),
         Some(path) => match std::fs::read(path) {
@@ -332,6 +336,11 @@ fn prepare(args: &RunArgs, cow_images: bool) -> Result<Prepared, String> {
     let clock = match args.clock {
         ClockArg::Virtual => ClockMode::Virtual,
         ClockArg::Host => ClockMode::Host,
+        // An idle guest under the virtual clock skips ahead to its next
+        // timer at once, so at a prompt its time would race ahead of the
+        // person typing; interactive runs follow the wall clock instead.
+        ClockArg::Auto if interactive && std::io::stdin().is_terminal() => ClockMode::Host,
+        ClockArg::Auto => ClockMode::Virtual,
     };
     let config = MachineConfig {
         ram_size: args.mem,
@@ -418,7 +427,7 @@ fn run(args: RunArgs) -> u8 {
         com1_tx,
         debug_rx,
         quit_tx,
-    } = match prepare(&args, false) {
+    } = match prepare(&args, false, true) {
         Ok(p) => p,
         Err(e) => return host_error(e),
     };

@@ -131,7 +131,7 @@ fn run_case(
         result,
         log,
     };
-    let prepared = match prepare(&args.run, true) {
+    let prepared = match prepare(&args.run, true, false) {
         Ok(p) => p,
         Err(e) => {
             let code = host_error(&e);
