@@ -4,8 +4,14 @@
 //! [`arch::x86_64::boot`] in long mode with a [`ondisk::bootinfo::BootInfo`];
 //! [`init::kernel_main`] runs the boot sequence. The tree follows Linux's, so
 //! each idea sits where a reader of Linux would look for it.
-#![no_std]
-#![no_main]
+// Unit tests of the kernel's pure logic run on the host with std's test
+// harness (`tests/tests/kernel_unit.rs` builds them): only the freestanding
+// build is `no_std`/`no_main`.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
+// In the test build nothing calls `kernel_main`, so most of the kernel is
+// unreachable from the harness by construction.
+#![cfg_attr(test, allow(dead_code, unused_imports))]
 
 extern crate alloc;
 

@@ -42,6 +42,7 @@ pub fn machine_stop() -> ! {
     cpu::halt_forever()
 }
 
+#[cfg(not(test))]
 #[panic_handler]
 fn rust_panic(info: &core::panic::PanicInfo) -> ! {
     match info.location() {

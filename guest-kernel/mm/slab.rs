@@ -151,5 +151,5 @@ unsafe impl GlobalAlloc for KernelHeap {
     }
 }
 
-#[global_allocator]
+#[cfg_attr(not(test), global_allocator)]
 static HEAP: KernelHeap = KernelHeap;

@@ -11,6 +11,8 @@ use core::arch::global_asm;
 
 use super::tss::{BOOT_STACK, BOOT_STACK_SIZE};
 
+// The host test build has its own `_start`.
+#[cfg(not(test))]
 global_asm!(
     ".section .text.boot, \"ax\"",
     ".global _start",
