@@ -88,7 +88,9 @@ pub fn boot(boot: Boot, disks: &[&Path], until: Option<&str>, max_instructions: 
     // machine's thread, so the run stops at the same instruction every time.
     let mut steps = vec![Step::Timeout(u64::MAX)];
     if let Some(text) = until {
-        steps.push(Step::Expect(session::regex(&regex::escape(text)).expect("regex")));
+        steps.push(Step::Expect(
+            session::regex(&regex::escape(text)).expect("regex"),
+        ));
     }
     let mut runner = SessionRunner::new(steps, com1_rx, com1_tx);
     if until.is_none() {

@@ -363,7 +363,7 @@ impl Cpu {
             if self.halted {
                 return Stop::Halted;
             }
-            let block = match self.next_block(prev) {
+            let (block, chained) = match self.next_block(prev) {
                 Ok(b) => b,
                 Err(e) => {
                     prev = std::ptr::null();
@@ -376,7 +376,8 @@ impl Cpu {
             // emptied above, between blocks.
             let finished = self.exec_block(unsafe { &*block });
             if finished {
-                if !prev.is_null() {
+                // A block reached through `prev`'s links is linked already.
+                if !prev.is_null() && !chained {
                     // SAFETY: as above; `prev` is reset whenever the
                     // graveyard is emptied.
                     self.link(unsafe { &*prev }, block);
@@ -416,16 +417,19 @@ impl Cpu {
             prev.links[0].set((u64::MAX, std::ptr::null()));
             prev.links[1].set((u64::MAX, std::ptr::null()));
         }
-        if prev.links[0].get().0 != rip {
+        // Both exits of a conditional branch stay linked; a third target
+        // replaces the older link.
+        if prev.links[0].get().0 != rip && prev.links[1].get().0 != rip {
             prev.links[1].set(prev.links[0].get());
             prev.links[0].set((rip, next));
         }
     }
 
     /// The block to run at CS:RIP: through `prev`'s links when they are
-    /// current, else through translation and the cache.
+    /// current, else through translation and the cache. The flag says
+    /// whether it came through a link.
     #[inline(always)]
-    fn next_block(&mut self, prev: *const Block) -> Result<*const Block, Exception> {
+    fn next_block(&mut self, prev: *const Block) -> Result<(*const Block, bool), Exception> {
         if !prev.is_null() {
             // SAFETY: see `run`.
             let p = unsafe { &*prev };
@@ -434,12 +438,12 @@ impl Cpu {
                 for l in &p.links {
                     let (r, b) = l.get();
                     if r == rip {
-                        return Ok(b);
+                        return Ok((b, true));
                     }
                 }
             }
         }
-        self.fetch_block()
+        Ok((self.fetch_block()?, false))
     }
 
     /// Runs a block until it ends or an instruction asks to stop. Returns

@@ -150,12 +150,14 @@ impl Cpu {
     /// operand.
     #[inline(always)]
     pub fn ea(&self, insn: &Insn) -> u64 {
+        // `& 15`: the compiler cannot see that a register other than
+        // NO_REG is below 16; the mask drops the bounds checks.
         let mut a = insn.disp;
         if insn.base != NO_REG {
-            a = a.wrapping_add(self.gpr[insn.base as usize]);
+            a = a.wrapping_add(self.gpr[(insn.base & 15) as usize]);
         }
         if insn.index != NO_REG {
-            a = a.wrapping_add(self.gpr[insn.index as usize] << insn.scale);
+            a = a.wrapping_add(self.gpr[(insn.index & 15) as usize] << insn.scale);
         }
         a & insn.addr_mask
     }
