@@ -175,18 +175,58 @@ impl Cpu {
         self.cpl == 3
     }
 
+    /// The linear address of segment:offset in 64-bit mode when the access
+    /// may try the TLB before any check: segmentation there is only a base
+    /// (FS, GS) and the canonical check, and a TLB tag hit already proves
+    /// the access canonical (tags exist only for canonical pages, and the
+    /// compare covers the last byte's page). The alignment check (#AC) is
+    /// the one check a hit does not cover, so a misaligned user access
+    /// takes the full path. `None`: take the full path (`linear`).
+    #[inline(always)]
+    fn linear_fast<const N: usize>(&self, s: SegReg, off: u64) -> Option<u64> {
+        if self.mode != Mode::Long64 || N > 1 && self.user() && off & (N as u64 - 1) != 0 {
+            return None;
+        }
+        let base = if (s as u8) >= SegReg::Fs as u8 {
+            self.seg[s as usize].base
+        } else {
+            0
+        };
+        Some(base.wrapping_add(off))
+    }
+
     /// Reads `N` bytes at segment:offset.
     #[inline(always)]
     pub fn read<const N: usize>(&mut self, s: SegReg, off: u64) -> Result<u64, Exception> {
+        let user = self.user();
+        if let Some(lin) = self.linear_fast::<N>(s, off) {
+            let e = self.tlb.entry(user, lin >> 12);
+            if e.read_tag == lin.wrapping_add(N as u64 - 1) >> 12 {
+                // SAFETY: as in `read_lin`.
+                let v = unsafe { load::<N>(e.host.add((lin & 0xFFF) as usize)) };
+                self.tlb.count_fast_hit();
+                return Ok(v);
+            }
+        }
         let lin = self.linear(s, off, N as u64, AccessKind::Read)?;
-        self.read_lin::<N>(lin, self.user())
+        self.read_lin::<N>(lin, user)
     }
 
     /// Writes `N` bytes at segment:offset.
     #[inline(always)]
     pub fn write<const N: usize>(&mut self, s: SegReg, off: u64, v: u64) -> Result<(), Exception> {
+        let user = self.user();
+        if let Some(lin) = self.linear_fast::<N>(s, off) {
+            let e = self.tlb.entry(user, lin >> 12);
+            if e.write_tag == lin.wrapping_add(N as u64 - 1) >> 12 {
+                // SAFETY: as in `write_lin`.
+                unsafe { store::<N>(e.host.add((lin & 0xFFF) as usize), v) };
+                self.tlb.count_fast_hit();
+                return Ok(());
+            }
+        }
         let lin = self.linear(s, off, N as u64, AccessKind::Write)?;
-        self.write_lin::<N>(lin, v, self.user())
+        self.write_lin::<N>(lin, v, user)
     }
 
     /// Reads 16 bytes at segment:offset (SSE operands).
@@ -513,7 +553,11 @@ impl Cpu {
             writable && matches!(region, Region::Ram(_)) && !self.mem.is_code_page(phys_page);
         let page = lin >> 12;
         let tag = |ok: bool| if ok { page } else { TlbEntry::NO_TAG };
-        let fast = host.is_some();
+        // Fast tags only for canonical pages: `read`/`write` skip the
+        // canonical check on a tag hit, which is sound only if no tag can
+        // name a non-canonical page (walks of supervisor-only addresses,
+        // `read_sys`, do not check canonicality themselves).
+        let fast = host.is_some() && is_canonical(lin);
         self.tlb.insert(
             user,
             TlbEntry {

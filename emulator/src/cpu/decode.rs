@@ -68,6 +68,28 @@ pub const OPK_IMM: u8 = 2;
 /// Any other operand kind: handlers fall back to iced-x86's accessors.
 pub const OPK_OTHER: u8 = 3;
 
+/// The `OPK_*` kind of operand `n` (0 or 1) as `Insn::kind` records it.
+/// Resolvers use it too, to pick a handler specialised for the operand
+/// form (`formed!` in `exec`).
+pub fn operand_kind(i: &Instruction, n: u32) -> u8 {
+    if n >= i.op_count() {
+        return OPK_OTHER;
+    }
+    match i.op_kind(n) {
+        OpKind::Register if i.op_register(n).is_gpr() => OPK_REG,
+        OpKind::Memory => OPK_MEM,
+        OpKind::Immediate8
+        | OpKind::Immediate16
+        | OpKind::Immediate32
+        | OpKind::Immediate64
+        | OpKind::Immediate8to16
+        | OpKind::Immediate8to32
+        | OpKind::Immediate8to64
+        | OpKind::Immediate32to64 => OPK_IMM,
+        _ => OPK_OTHER,
+    }
+}
+
 impl Deref for Insn {
     type Target = Instruction;
     #[inline(always)]
@@ -113,29 +135,18 @@ impl Insn {
         let mut reg = [0u8; 2];
         let mut imm = 0;
         for n in 0..i.op_count().min(2) {
-            kind[n as usize] = match i.op_kind(n) {
-                OpKind::Register if i.op_register(n).is_gpr() => {
-                    reg[n as usize] = super::regs::reg_code(i.op_register(n));
-                    OPK_REG
-                }
-                OpKind::Memory => OPK_MEM,
-                OpKind::Immediate8
-                | OpKind::Immediate16
-                | OpKind::Immediate32
-                | OpKind::Immediate64
-                | OpKind::Immediate8to16
-                | OpKind::Immediate8to32
-                | OpKind::Immediate8to64
-                | OpKind::Immediate32to64 => {
-                    imm = i.immediate(n);
-                    OPK_IMM
-                }
-                OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64 => {
-                    imm = i.near_branch_target();
-                    OPK_OTHER
-                }
-                _ => OPK_OTHER,
-            };
+            kind[n as usize] = operand_kind(&i, n);
+            match kind[n as usize] {
+                OPK_REG => reg[n as usize] = super::regs::reg_code(i.op_register(n)),
+                OPK_IMM => imm = i.immediate(n),
+                _ => {}
+            }
+            if matches!(
+                i.op_kind(n),
+                OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+            ) {
+                imm = i.near_branch_target();
+            }
         }
         Insn {
             kind,
@@ -352,7 +363,7 @@ impl Cpu {
             if self.halted {
                 return Stop::Halted;
             }
-            let block = match self.next_block(prev) {
+            let (block, chained) = match self.next_block(prev) {
                 Ok(b) => b,
                 Err(e) => {
                     prev = std::ptr::null();
@@ -365,7 +376,8 @@ impl Cpu {
             // emptied above, between blocks.
             let finished = self.exec_block(unsafe { &*block });
             if finished {
-                if !prev.is_null() {
+                // A block reached through `prev`'s links is linked already.
+                if !prev.is_null() && !chained {
                     // SAFETY: as above; `prev` is reset whenever the
                     // graveyard is emptied.
                     self.link(unsafe { &*prev }, block);
@@ -405,16 +417,19 @@ impl Cpu {
             prev.links[0].set((u64::MAX, std::ptr::null()));
             prev.links[1].set((u64::MAX, std::ptr::null()));
         }
-        if prev.links[0].get().0 != rip {
+        // Both exits of a conditional branch stay linked; a third target
+        // replaces the older link.
+        if prev.links[0].get().0 != rip && prev.links[1].get().0 != rip {
             prev.links[1].set(prev.links[0].get());
             prev.links[0].set((rip, next));
         }
     }
 
     /// The block to run at CS:RIP: through `prev`'s links when they are
-    /// current, else through translation and the cache.
+    /// current, else through translation and the cache. The flag says
+    /// whether it came through a link.
     #[inline(always)]
-    fn next_block(&mut self, prev: *const Block) -> Result<*const Block, Exception> {
+    fn next_block(&mut self, prev: *const Block) -> Result<(*const Block, bool), Exception> {
         if !prev.is_null() {
             // SAFETY: see `run`.
             let p = unsafe { &*prev };
@@ -423,12 +438,12 @@ impl Cpu {
                 for l in &p.links {
                     let (r, b) = l.get();
                     if r == rip {
-                        return Ok(b);
+                        return Ok((b, true));
                     }
                 }
             }
         }
-        self.fetch_block()
+        Ok((self.fetch_block()?, false))
     }
 
     /// Runs a block until it ends or an instruction asks to stop. Returns

@@ -6,7 +6,7 @@ use super::Handler;
 use crate::cpu::decode::Insn;
 use crate::cpu::flags::{sign_bit, size_mask, LazyOp};
 use crate::cpu::{Cpu, Exception};
-use crate::sized;
+use crate::{formed, formed1};
 use iced_x86::{Instruction, Mnemonic};
 
 const ADD: u8 = 0;
@@ -22,28 +22,32 @@ const TEST: u8 = 8;
 pub fn resolve(i: &Instruction) -> Option<Handler> {
     let n = super::operand_size(i, 0);
     match i.mnemonic() {
-        Mnemonic::Add => sized!(n, alu::<ADD>),
-        Mnemonic::Or => sized!(n, alu::<OR>),
-        Mnemonic::Adc => sized!(n, alu::<ADC>),
-        Mnemonic::Sbb => sized!(n, alu::<SBB>),
-        Mnemonic::And => sized!(n, alu::<AND>),
-        Mnemonic::Sub => sized!(n, alu::<SUB>),
-        Mnemonic::Xor => sized!(n, alu::<XOR>),
-        Mnemonic::Cmp => sized!(n, alu::<CMP>),
-        Mnemonic::Test => sized!(n, alu::<TEST>),
-        Mnemonic::Inc => sized!(n, inc_dec::<true>),
-        Mnemonic::Dec => sized!(n, inc_dec::<false>),
-        Mnemonic::Neg => sized!(n, neg),
-        Mnemonic::Not => sized!(n, not),
+        Mnemonic::Add => formed!(i, n, alu::<ADD>),
+        Mnemonic::Or => formed!(i, n, alu::<OR>),
+        Mnemonic::Adc => formed!(i, n, alu::<ADC>),
+        Mnemonic::Sbb => formed!(i, n, alu::<SBB>),
+        Mnemonic::And => formed!(i, n, alu::<AND>),
+        Mnemonic::Sub => formed!(i, n, alu::<SUB>),
+        Mnemonic::Xor => formed!(i, n, alu::<XOR>),
+        Mnemonic::Cmp => formed!(i, n, alu::<CMP>),
+        Mnemonic::Test => formed!(i, n, alu::<TEST>),
+        Mnemonic::Inc => formed1!(i, n, inc_dec::<true>),
+        Mnemonic::Dec => formed1!(i, n, inc_dec::<false>),
+        Mnemonic::Neg => formed1!(i, n, neg),
+        Mnemonic::Not => formed1!(i, n, not),
         _ => None,
     }
 }
 
 /// The two-operand ALU group: `op0 = op0 OP op1`, flags from the result.
-fn alu<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let src = cpu.read_op::<N>(insn, 1)?;
+/// `D` and `S` are the operand kinds (`formed!`).
+fn alu<const OP: u8, const D: u8, const S: u8, const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+) -> Result<(), Exception> {
+    let src = cpu.read_as::<S, N>(insn, 1)?;
     if OP == CMP || OP == TEST {
-        let dst = cpu.read_op::<N>(insn, 0)?;
+        let dst = cpu.read_as::<D, N>(insn, 0)?;
         if OP == CMP {
             cpu.flags
                 .set_lazy(LazyOp::Sub, N as u8, dst, src, dst.wrapping_sub(src));
@@ -53,7 +57,7 @@ fn alu<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), E
         }
         return Ok(());
     }
-    let loc = cpu.locate::<N>(insn, 0)?;
+    let loc = cpu.locate_as::<D, N>(insn, 0)?;
     let dst = cpu.read_loc::<N>(loc)?;
     let mask = size_mask(N as u8);
     let res = match OP {
@@ -89,8 +93,11 @@ fn alu<const OP: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), E
 }
 
 /// INC (`UP`) and DEC: CF is left as it was.
-fn inc_dec<const UP: bool, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let loc = cpu.locate::<N>(insn, 0)?;
+fn inc_dec<const UP: bool, const D: u8, const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+) -> Result<(), Exception> {
+    let loc = cpu.locate_as::<D, N>(insn, 0)?;
     let dst = cpu.read_loc::<N>(loc)?;
     let mask = size_mask(N as u8);
     let res = if UP {
@@ -105,8 +112,8 @@ fn inc_dec<const UP: bool, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result
 }
 
 /// NEG: `0 - op0`; CF is set unless the operand was zero.
-fn neg<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let loc = cpu.locate::<N>(insn, 0)?;
+fn neg<const D: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+    let loc = cpu.locate_as::<D, N>(insn, 0)?;
     let src = cpu.read_loc::<N>(loc)?;
     let res = 0u64.wrapping_sub(src) & size_mask(N as u8);
     cpu.write_loc::<N>(loc, res)?;
@@ -115,8 +122,8 @@ fn neg<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
 }
 
 /// NOT: no flags change.
-fn not<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let loc = cpu.locate::<N>(insn, 0)?;
+fn not<const D: u8, const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
+    let loc = cpu.locate_as::<D, N>(insn, 0)?;
     let v = cpu.read_loc::<N>(loc)?;
     cpu.write_loc::<N>(loc, !v & size_mask(N as u8))
 }

@@ -21,7 +21,7 @@ use crate::cpu::flags::{sign_bit, size_mask, LazyOp};
 use crate::cpu::state::rflags::{AF, CF, DF, PF, SF, ZF};
 use crate::cpu::state::SegReg;
 use crate::cpu::{Cpu, Exception};
-use crate::sized;
+use crate::{formed, sized};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind};
 
 const RAX: usize = 0;
@@ -56,7 +56,7 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
                 || i.op0_register().is_gpr()
                     && (i.op1_kind() != OpKind::Register || i.op1_register().is_gpr()) =>
         {
-            sized!(n, mov)
+            formed!(i, n, mov)
         }
         Mnemonic::Lea => sized!(n, lea),
         Mnemonic::Nop => Some(nop),
@@ -106,14 +106,20 @@ pub fn resolve(i: &Instruction) -> Option<Handler> {
     }
 }
 
-fn mov<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
-    let v = cpu.read_op::<N>(insn, 1)?;
-    cpu.write_op::<N>(insn, 0, v)
+/// MOV; `D` and `S` are the operand kinds (`formed!`).
+fn mov<const D: u8, const S: u8, const N: usize>(
+    cpu: &mut Cpu,
+    insn: &Insn,
+) -> Result<(), Exception> {
+    let v = cpu.read_as::<S, N>(insn, 1)?;
+    cpu.write_as::<D, N>(insn, 0, v)
 }
 
 fn lea<const N: usize>(cpu: &mut Cpu, insn: &Insn) -> Result<(), Exception> {
     let a = cpu.ea(insn);
-    cpu.set_reg::<N>(insn.op0_register(), a);
+    // LEA's destination is always a general register: its code is in
+    // `insn.reg[0]`, no need to ask iced-x86 for the name.
+    cpu.set_reg_by_code::<N>(insn.reg[0], a);
     Ok(())
 }
 

@@ -97,6 +97,45 @@ macro_rules! sized {
     };
 }
 
+/// Instantiates a two-operand handler `f::<..., D, S, N>` for the operand
+/// kinds (`OPK_*`) of an instruction's operands 0 (D) and 1 (S) and a
+/// runtime size. Handlers read their operands with `read_as::<K, N>` and
+/// friends: with K a constant the kind test folds away and the handler is
+/// straight-line code for its form (`add rax, rcx` never looks at how a
+/// memory operand would be read). Forms other than reg/mem/imm get the
+/// `OPK_OTHER` instance, which asks iced-x86 at run time.
+#[macro_export]
+macro_rules! formed {
+    ($i:expr, $size:expr, $f:ident $(::<$($c:tt),*>)?) => {{
+        use $crate::cpu::decode::{OPK_IMM, OPK_MEM, OPK_OTHER, OPK_REG};
+        use $crate::sized;
+        let i: &iced_x86::Instruction = $i;
+        let k = |n| $crate::cpu::decode::operand_kind(i, n);
+        match (k(0), k(1)) {
+            (OPK_REG, OPK_REG) => sized!($size, $f::<$($($c,)*)? OPK_REG, OPK_REG>),
+            (OPK_REG, OPK_MEM) => sized!($size, $f::<$($($c,)*)? OPK_REG, OPK_MEM>),
+            (OPK_REG, OPK_IMM) => sized!($size, $f::<$($($c,)*)? OPK_REG, OPK_IMM>),
+            (OPK_MEM, OPK_REG) => sized!($size, $f::<$($($c,)*)? OPK_MEM, OPK_REG>),
+            (OPK_MEM, OPK_IMM) => sized!($size, $f::<$($($c,)*)? OPK_MEM, OPK_IMM>),
+            _ => sized!($size, $f::<$($($c,)*)? OPK_OTHER, OPK_OTHER>),
+        }
+    }};
+}
+
+/// `formed!` for one-operand handlers `f::<..., D, N>` (operand 0's kind).
+#[macro_export]
+macro_rules! formed1 {
+    ($i:expr, $size:expr, $f:ident $(::<$($c:tt),*>)?) => {{
+        use $crate::cpu::decode::{OPK_MEM, OPK_OTHER, OPK_REG};
+        use $crate::sized;
+        match $crate::cpu::decode::operand_kind($i, 0) {
+            OPK_REG => sized!($size, $f::<$($($c,)*)? OPK_REG>),
+            OPK_MEM => sized!($size, $f::<$($($c,)*)? OPK_MEM>),
+            _ => sized!($size, $f::<$($($c,)*)? OPK_OTHER>),
+        }
+    }};
+}
+
 /// Where an operand lives, once its address is worked out.
 #[derive(Debug, Clone, Copy)]
 pub enum Loc {
@@ -111,12 +150,14 @@ impl Cpu {
     /// operand.
     #[inline(always)]
     pub fn ea(&self, insn: &Insn) -> u64 {
+        // `& 15`: the compiler cannot see that a register other than
+        // NO_REG is below 16; the mask drops the bounds checks.
         let mut a = insn.disp;
         if insn.base != NO_REG {
-            a = a.wrapping_add(self.gpr[insn.base as usize]);
+            a = a.wrapping_add(self.gpr[(insn.base & 15) as usize]);
         }
         if insn.index != NO_REG {
-            a = a.wrapping_add(self.gpr[insn.index as usize] << insn.scale);
+            a = a.wrapping_add(self.gpr[(insn.index & 15) as usize] << insn.scale);
         }
         a & insn.addr_mask
     }
@@ -143,6 +184,59 @@ impl Cpu {
                 self.read::<N>(insn.seg, a)
             }
             _ => Ok(insn.immediate(n) & size_mask(N as u8)),
+        }
+    }
+
+    /// `read_op` for an operand whose kind `K` (`OPK_*`) was fixed at
+    /// decode time (see `formed!`); `OPK_OTHER` falls back to `read_op`.
+    #[inline(always)]
+    pub fn read_as<const K: u8, const N: usize>(
+        &mut self,
+        insn: &Insn,
+        n: u32,
+    ) -> Result<u64, Exception> {
+        match K {
+            OPK_REG => Ok(self.reg_by_code::<N>(insn.reg[n as usize])),
+            OPK_MEM => {
+                let a = self.ea(insn);
+                self.read::<N>(insn.seg, a)
+            }
+            OPK_IMM => Ok(insn.imm & size_mask(N as u8)),
+            _ => self.read_op::<N>(insn, n),
+        }
+    }
+
+    /// `write_op` for an operand of kind `K` fixed at decode time.
+    #[inline(always)]
+    pub fn write_as<const K: u8, const N: usize>(
+        &mut self,
+        insn: &Insn,
+        n: u32,
+        v: u64,
+    ) -> Result<(), Exception> {
+        match K {
+            OPK_REG => {
+                self.set_reg_by_code::<N>(insn.reg[n as usize], v);
+                Ok(())
+            }
+            OPK_MEM => {
+                let a = self.ea(insn);
+                self.write::<N>(insn.seg, a, v)
+            }
+            _ => self.write_op::<N>(insn, n, v),
+        }
+    }
+
+    /// `locate` for an operand of kind `K` fixed at decode time.
+    #[inline(always)]
+    pub fn locate_as<const K: u8, const N: usize>(
+        &mut self,
+        insn: &Insn,
+        n: u32,
+    ) -> Result<Loc, Exception> {
+        match K {
+            OPK_REG => Ok(Loc::Reg(insn.reg[n as usize])),
+            _ => self.locate::<N>(insn, n),
         }
     }
 
