@@ -43,7 +43,11 @@ const HEADERS: [&str; 2] = ["cat", "mix"];
 const PIPELINES: [&[&[&str]]; 3] = [
     &[&["cat", "@sh"], &["grep", "e"], &["wc", "-l"]],
     &[&["head", "-n", "40", "@cat"], &["wc", "-c"]],
-    &[&["cat", "@wc", "@head"], &["grep", "-v", "a"], &["wc", "-w"]],
+    &[
+        &["cat", "@wc", "@head"],
+        &["grep", "-v", "a"],
+        &["wc", "-w"],
+    ],
 ];
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table-driven.
@@ -98,8 +102,8 @@ impl Mix {
     /// Reads `path` in 4 KiB chunks into the running CRC; with `reread`,
     /// seeks back and reads the first chunk again.
     fn read_file(&self, path: &str, mut crc: u32, reread: bool) -> Step<u32> {
-        let fd = sys::open(path, sys::O_RDONLY | sys::O_CLOEXEC, 0)
-            .map_err(|e| sys_err(path, e))?;
+        let fd =
+            sys::open(path, sys::O_RDONLY | sys::O_CLOEXEC, 0).map_err(|e| sys_err(path, e))?;
         let mut result = io::for_each_chunk(fd, |chunk| {
             crc = self.crc.update(crc, chunk);
             Ok(())
@@ -251,7 +255,10 @@ impl Mix {
             }
             let sum = sum?;
             if sum.len() != 8 {
-                return Err(format!("a compiler wrote {:?}", String::from_utf8_lossy(&sum)));
+                return Err(format!(
+                    "a compiler wrote {:?}",
+                    String::from_utf8_lossy(&sum)
+                ));
             }
             crc = self.crc.update(crc, &sum);
         }
