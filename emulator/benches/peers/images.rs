@@ -1,10 +1,11 @@
-//! The disk images the bench boots: the default image, and the CPU image —
+//! The disk images the bench boots: the default image; the CPU image —
 //! the default recipe with `/boot/kernel` replaced by the workload kernel
 //! (`bench/workload`, built here with a nested cargo) and `/boot/cmdline`
-//! set to `iterations=N`.
+//! set to `iterations=N`; and the guest-workload images — the default
+//! recipe with `init=PROGRAM panic=exit` added to `/boot/cmdline`.
 
 use disk_images::{build_image, Recipe};
-use emulator::artifacts::{KERNEL, MBR, RECIPE, STAGE2};
+use emulator::artifacts::{KERNEL, MBR, RECIPE, STAGE2, USER_BIN_DIR};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,6 +63,38 @@ pub fn cpu_image(dir: &Path, workload: &Path, iterations: u64) -> Result<PathBuf
         .chain([("kernel".to_string(), workload.to_path_buf())])
         .collect();
     let out = dir.join(format!("cpu-{iterations}.img"));
+    build_image(&recipe, &inputs, &out).map_err(|e| format!("building {}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// The default image's kernel command line (`/boot/cmdline` in
+/// `disk-images/recipes/default.toml`).
+const DEFAULT_CMDLINE: &str = "root=/dev/hda1 console=ttyS0 loglevel=7";
+
+/// The default recipe with `init=PROGRAM panic=exit` added to its command
+/// line, built into `dir` from this build's artifacts: `PROGRAM` runs as
+/// PID 1 right after the boot, and when it exits the kernel panics
+/// ("Attempted to kill init") and leaves through the exit port.
+pub fn init_image(dir: &Path, program: &str) -> Result<PathBuf, String> {
+    let mut recipe = Recipe::load(Path::new(RECIPE)).map_err(|e| format!("{RECIPE}: {e}"))?;
+    recipe.set_cmdline(&format!("{DEFAULT_CMDLINE} init={program} panic=exit"));
+    // As tests/src/imageinputs.rs: the boot files, and every other input
+    // is the user program of its name.
+    let inputs: HashMap<String, PathBuf> = recipe
+        .inputs()
+        .into_iter()
+        .map(|name| {
+            let path = match name.as_str() {
+                "mbr" => PathBuf::from(MBR),
+                "stage2" => PathBuf::from(STAGE2),
+                "kernel" => PathBuf::from(KERNEL),
+                other => Path::new(USER_BIN_DIR).join(other),
+            };
+            (name, path)
+        })
+        .collect();
+    let name = program.rsplit('/').next().unwrap_or(program);
+    let out = dir.join(format!("init-{name}.img"));
     build_image(&recipe, &inputs, &out).map_err(|e| format!("building {}: {e}", out.display()))?;
     Ok(out)
 }

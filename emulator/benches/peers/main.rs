@@ -10,11 +10,15 @@
 //!   times, prints its checksum and ends. Each machine also boots the same
 //!   image with `iterations=0`; the difference is the workload alone.
 //! - **Boot**: the default image until [`BOOT_MARKER`] appears on COM1.
+//! - **Guest workloads** ([`guest`]): `usertests` and `mix` as PID 1 on
+//!   the default image, and natively.
 //!
 //! Options (after `--`): `--iterations N` (default [`ITERATIONS`]),
 //! `--runs R` (best of R, default 3), `--peers emu,qemu,bochs,native`
-//! (default all), `--timeout S` per run (default 300).
+//! (default all), `--workloads cpu,boot,guest` (default all), `--timeout S`
+//! per run (default 300).
 
+mod guest;
 mod images;
 mod inprocess;
 mod machines;
@@ -41,7 +45,14 @@ struct Options {
     runs: usize,
     peers: Vec<Peer>,
     native: bool,
+    workloads: Vec<String>,
     timeout: Duration,
+}
+
+impl Options {
+    fn wants(&self, workload: &str) -> bool {
+        self.workloads.iter().any(|w| w == workload)
+    }
 }
 
 fn options() -> Result<Options, String> {
@@ -50,6 +61,7 @@ fn options() -> Result<Options, String> {
         runs: 3,
         peers: Peer::ALL.to_vec(),
         native: true,
+        workloads: ["cpu", "boot", "guest"].map(String::from).to_vec(),
         timeout: Duration::from_secs(300),
     };
     let mut args = std::env::args().skip(1);
@@ -59,6 +71,9 @@ fn options() -> Result<Options, String> {
             "--iterations" => o.iterations = number(&value("a number")?)?,
             "--runs" => o.runs = number(&value("a number")?)?.max(1) as usize,
             "--timeout" => o.timeout = Duration::from_secs(number(&value("seconds")?)?),
+            "--workloads" => {
+                o.workloads = value("a list")?.split(',').map(String::from).collect();
+            }
             "--peers" => {
                 let list = value("a list")?;
                 o.native = list.split(',').any(|p| p == "native");
@@ -111,18 +126,23 @@ fn main() {
             Err(why) => println!("  {:<6} {why}: left out", peer.name()),
         }
     }
-    if let Err(e) = cpu_image(&o, &peers) {
-        println!("CPU image: {e}");
+    if o.wants("cpu") {
+        if let Err(e) = cpu_image(&o, &peers) {
+            println!("CPU image: {e}");
+        }
     }
-    if let Err(e) = boot(&o, &peers) {
-        println!("Boot: {e}");
+    if o.wants("boot") {
+        if let Err(e) = boot(&o, &peers) {
+            println!("Boot: {e}");
+        }
+    }
+    if o.wants("guest") {
+        if let Err(e) = guest::run(&o, &peers) {
+            println!("Guest workloads: {e}");
+        }
     }
     println!();
     println!("load average at the end: {}", load_average());
-    println!(
-        "Guest workloads (usertests, a fork/exec/pipe/file mix): not yet — the kernel runs no \
-         user programs."
-    );
 }
 
 /// Best of `runs` timed runs of `image` on `peer`.
