@@ -197,7 +197,11 @@ struct Key {
 /// between blocks.
 pub struct BlockCache {
     map: HashMap<Key, Box<Block>>,
-    by_page: HashMap<u64, Vec<Key>>,
+    /// Per physical page, the blocks starting there with their byte
+    /// lengths: a write into a code page is checked against these without
+    /// a map lookup per block (pages recycled from code to data take many
+    /// such writes).
+    by_page: HashMap<u64, Vec<(Key, u64)>>,
     fast: Box<[*const Block]>,
     // Boxed on purpose: running code holds pointers into these blocks, so
     // they must not move when the vector grows.
@@ -268,7 +272,7 @@ impl BlockCache {
         self.by_page
             .entry(key.phys & !(PAGE_SIZE - 1))
             .or_default()
-            .push(key);
+            .push((key, block.len));
         let p: *const Block = &*block;
         self.fast[slot(key.phys)] = p;
         if let Some(old) = self.map.insert(key, block) {
@@ -295,14 +299,11 @@ impl BlockCache {
         let Some(keys) = self.by_page.get_mut(&page) else {
             return (false, true);
         };
-        let map = &self.map;
         let mut dropped = Vec::new();
-        keys.retain(|k| {
-            let overlaps = map
-                .get(k)
-                .is_none_or(|b| k.phys < end && phys < k.phys + b.len);
+        keys.retain(|&(k, len)| {
+            let overlaps = k.phys < end && phys < k.phys + len;
             if overlaps {
-                dropped.push(*k);
+                dropped.push(k);
             }
             !overlaps
         });
