@@ -21,3 +21,4 @@ pub mod firmware;
 pub mod machine;
 pub mod memory;
 pub mod mmu;
+pub mod trace;
