@@ -11,6 +11,7 @@
 //!   guest pieces it is made of.
 //! - `bare`: a CPU set up directly in real, protected or long mode, for
 //!   running flat code without firmware (tests, benchmarks, `emu exec`).
+//! - `trace`: the trace event stream and its Perfetto writer.
 
 pub mod artifacts;
 pub mod bare;

@@ -20,7 +20,7 @@
 //! after another): what a viewer receives, saved as is, is a trace file.
 //! The viewer is in [`super::viewer`].
 
-use super::proto::{self, track_event, DebugAnnotation, TrackDescriptor, TrackEvent};
+use super::proto::{self, DebugAnnotation, EventType, TrackDescriptor, TrackEvent};
 use super::{PacketKind, TraceSink};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use parking_lot::{Mutex, RwLock};
@@ -118,6 +118,8 @@ pub struct ClientStats {
     pub peer: String,
     /// Packets written to the viewer (descriptors, events, markers).
     pub sent: AtomicU64,
+    /// Of those, the machine's events.
+    pub events: AtomicU64,
     /// Events dropped because its queue was full.
     pub dropped: AtomicU64,
 }
@@ -212,7 +214,8 @@ pub struct LiveServer {
 /// The machine's end: a [`TraceSink`] that fans packets out to viewers.
 pub struct LiveSink {
     shared: Arc<Shared>,
-    new_clients: Receiver<ClientQueue>,
+    /// Viewers the accept thread has taken; `None` once the run is over.
+    new_clients: Option<Receiver<ClientQueue>>,
     clients: Vec<ClientQueue>,
 }
 
@@ -273,7 +276,7 @@ impl LiveServer {
         };
         let sink = LiveSink {
             shared,
-            new_clients: client_rx,
+            new_clients: Some(client_rx),
             clients: Vec::new(),
         };
         Ok((server, sink))
@@ -398,26 +401,28 @@ fn accept_loop(
         let Ok(thread) = thread else {
             continue;
         };
-        shared.writers.lock().push(Writer {
-            thread,
-            conn: cut,
-            stats: stats.clone(),
-        });
         let queue = ClientQueue {
             tx,
             pending_drops: 0,
-            stats,
+            stats: stats.clone(),
         };
-        if clients.send(queue).is_err() {
-            // The machine is gone: the writer sends descriptors and ends.
-            return;
-        }
+        // If the run is over this fails, and the viewer gets the
+        // descriptors, then EOF.
+        let _ = clients.send(queue);
+        // Listed after the hand-over: a listed viewer gets the next event.
+        shared.writers.lock().push(Writer {
+            thread,
+            conn: cut,
+            stats,
+        });
     }
 }
 
 impl TraceSink for LiveSink {
     fn packet(&mut self, bytes: &[u8], kind: PacketKind) {
-        self.clients.extend(self.new_clients.try_iter());
+        if let Some(new) = &self.new_clients {
+            self.clients.extend(new.try_iter());
+        }
         match kind {
             PacketKind::Descriptor => {
                 let packet: Arc<[u8]> = bytes.into();
@@ -435,6 +440,13 @@ impl TraceSink for LiveSink {
                 self.clients.retain_mut(|c| c.offer(&packet));
             }
         }
+    }
+
+    /// The run is over: the writers send what is queued and hang up.
+    fn finish(&mut self) {
+        self.clients.clear();
+        // Viewers attaching from now on get the descriptors, then EOF.
+        self.new_clients = None;
     }
 }
 
@@ -492,6 +504,7 @@ fn serve(conn: Conn, rx: Receiver<Item>, shared: &Shared, stats: &ClientStats) {
         descriptors_sent: 0,
         last: HeaderOnly::default(),
         server_track_sent: false,
+        reported_drops: 0,
         stats,
     };
     let _ = w.serve(&rx, shared);
@@ -503,6 +516,8 @@ struct ClientWriter<'a> {
     /// The newest timestamp and sequence seen, for the drop markers.
     last: HeaderOnly,
     server_track_sent: bool,
+    /// Drops told to the viewer so far.
+    reported_drops: u64,
     stats: &'a ClientStats,
 }
 
@@ -518,6 +533,11 @@ impl ClientWriter<'_> {
             self.out.flush()?;
         }
         self.send_descriptors(shared)?;
+        // Events dropped after the last one that got through.
+        let missing = self.stats.dropped.load(Ordering::Relaxed) - self.reported_drops;
+        if missing > 0 {
+            self.send(Item::Dropped(missing), shared)?;
+        }
         self.out.flush()
     }
 
@@ -533,9 +553,12 @@ impl ClientWriter<'_> {
                             .or(self.last.trusted_packet_sequence_id);
                     }
                 }
-                self.write_packet(&p)
+                self.write_packet(&p)?;
+                self.stats.events.fetch_add(1, Ordering::Relaxed);
+                Ok(())
             }
             Item::Dropped(n) => {
+                self.reported_drops += n;
                 if !self.server_track_sent {
                     self.server_track_sent = true;
                     let d = server_track_descriptor(self.last.trusted_packet_sequence_id);
@@ -569,17 +592,9 @@ impl ClientWriter<'_> {
     }
 }
 
-/// Frames one packet as a `Trace.packet` field.
-fn framed(packet: proto::TracePacket) -> Vec<u8> {
-    proto::Trace {
-        packet: vec![packet],
-    }
-    .encode_to_vec()
-}
-
 /// The "trace server" track the drop markers go on.
 fn server_track_descriptor(sequence: Option<u32>) -> Vec<u8> {
-    framed(proto::TracePacket {
+    proto::encode_packet(&proto::TracePacket {
         trusted_packet_sequence_id: sequence,
         track_descriptor: Some(TrackDescriptor {
             uuid: Some(SERVER_TRACK_UUID),
@@ -592,12 +607,12 @@ fn server_track_descriptor(sequence: Option<u32>) -> Vec<u8> {
 
 /// The marker a viewer gets after `n` of its events were dropped.
 pub fn drop_marker_packet(n: u64, timestamp: Option<u64>, sequence: Option<u32>) -> Vec<u8> {
-    framed(proto::TracePacket {
+    proto::encode_packet(&proto::TracePacket {
         timestamp,
         trusted_packet_sequence_id: sequence,
         previous_packet_dropped: Some(true),
         track_event: Some(TrackEvent {
-            r#type: Some(track_event::Type::Instant as i32),
+            r#type: Some(EventType::Instant as i32),
             track_uuid: Some(SERVER_TRACK_UUID),
             name: Some(format!("{n} events dropped")),
             debug_annotations: vec![DebugAnnotation {

@@ -4,7 +4,7 @@
 //! they arrive.
 
 use crate::trace::live::{DROPPED_ANNOTATION, SERVER_TRACK_UUID};
-use crate::trace::proto::{track_event, DebugAnnotation, TracePacket, TrackDescriptor};
+use crate::trace::proto::{DebugAnnotation, EventType, TracePacket, TrackDescriptor};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// How many events the feed keeps (the oldest go first).
@@ -45,7 +45,7 @@ pub struct Event {
     /// Debug annotations as `name=value`, and categories.
     pub args: String,
     /// A counter's value.
-    pub value: Option<f64>,
+    pub value: Option<i64>,
 }
 
 /// A guest process or thread a track stands for.
@@ -68,7 +68,7 @@ pub struct Track {
     pub unit: Option<String>,
     /// Events on this track, by kind.
     pub counts: HashMap<EventKind, u64>,
-    pub last_value: Option<f64>,
+    pub last_value: Option<i64>,
     /// Names of the slices open on this track, innermost last.
     open: Vec<String>,
     /// Seen only in events so far, not in a descriptor.
@@ -133,14 +133,14 @@ impl Model {
             self.describe(d);
         }
         if let Some(e) = &p.track_event {
-            let Some(kind) = e.r#type.and_then(|t| track_event::Type::try_from(t).ok()) else {
+            let Some(kind) = e.r#type.and_then(|t| EventType::try_from(t).ok()) else {
                 return;
             };
             let kind = match kind {
-                track_event::Type::SliceBegin => EventKind::SliceBegin,
-                track_event::Type::SliceEnd => EventKind::SliceEnd,
-                track_event::Type::Instant => EventKind::Instant,
-                track_event::Type::Counter => EventKind::Counter,
+                EventType::SliceBegin => EventKind::SliceBegin,
+                EventType::SliceEnd => EventKind::SliceEnd,
+                EventType::Instant => EventKind::Instant,
+                EventType::Counter => EventKind::Counter,
                 _ => return,
             };
             let uuid = e.track_uuid.unwrap_or(0);
@@ -156,7 +156,7 @@ impl Model {
                     .filter_map(|a| a.uint_value)
                     .sum::<u64>();
             }
-            let value = e.counter_value.map(|v| v as f64).or(e.double_counter_value);
+            let value = e.counter_value;
             let track = self.track_mut(uuid);
             *track.counts.entry(kind).or_default() += 1;
             let mut name = e.name.clone().unwrap_or_default();
@@ -331,8 +331,8 @@ fn annotation_text(a: &DebugAnnotation) -> String {
         v.to_string()
     } else if let Some(v) = a.bool_value {
         v.to_string()
-    } else if let Some(v) = a.double_value {
-        v.to_string()
+    } else if let Some(v) = a.pointer_value {
+        format!("{v:#x}")
     } else {
         String::new()
     };
@@ -359,7 +359,7 @@ mod tests {
         }
     }
 
-    fn event(ts: u64, track: u64, ty: track_event::Type, name: Option<&str>) -> TracePacket {
+    fn event(ts: u64, track: u64, ty: EventType, name: Option<&str>) -> TracePacket {
         TracePacket {
             timestamp: Some(ts),
             track_event: Some(TrackEvent {
@@ -375,8 +375,8 @@ mod tests {
     #[test]
     fn a_slice_end_without_a_name_takes_its_begins() {
         let mut m = Model::new();
-        m.apply(&event(1, 5, track_event::Type::SliceBegin, Some("irq 0")));
-        m.apply(&event(2, 5, track_event::Type::SliceEnd, None));
+        m.apply(&event(1, 5, EventType::SliceBegin, Some("irq 0")));
+        m.apply(&event(2, 5, EventType::SliceEnd, None));
         assert_eq!(m.feed[1].name, "irq 0");
         assert_eq!(m.feed[1].kind, EventKind::SliceEnd);
     }
@@ -419,12 +419,12 @@ mod tests {
             counter: Some(CounterDescriptor::default()),
             ..Default::default()
         }));
-        let mut p = event(1, 3, track_event::Type::Counter, None);
+        let mut p = event(1, 3, EventType::Counter, None);
         p.track_event.as_mut().unwrap().counter_value = Some(7);
         m.apply(&p);
         p.track_event.as_mut().unwrap().counter_value = Some(9);
         m.apply(&p);
-        assert_eq!(m.counters()[0].last_value, Some(9.0));
+        assert_eq!(m.counters()[0].last_value, Some(9));
     }
 
     #[test]
@@ -433,7 +433,7 @@ mod tests {
         let mut p = event(
             1,
             SERVER_TRACK_UUID,
-            track_event::Type::Instant,
+            EventType::Instant,
             Some("5 events dropped"),
         );
         p.previous_packet_dropped = Some(true);

@@ -277,7 +277,7 @@ impl ViewState {
                 let ts = e.timestamp.map_or("-".into(), seconds);
                 let mut what = e.name.clone();
                 if let Some(v) = e.value {
-                    what = format!("{what} = {}", number(v));
+                    what = format!("{what} = {}", v.to_string());
                 }
                 Line::from(vec![
                     Span::styled(format!("{ts:>12} "), Style::new().fg(Color::DarkGray)),
@@ -348,7 +348,7 @@ fn render_counters(frame: &mut Frame, area: Rect, model: &Model) {
         .counters()
         .into_iter()
         .map(|t| {
-            let value = t.last_value.map_or("-".into(), number);
+            let value = t.last_value.map_or("-".into(), |v| v.to_string());
             let unit = t.unit.as_deref().unwrap_or("");
             ListItem::new(format!("{:<24} {value:>16} {unit}", t.name))
         })
@@ -377,13 +377,4 @@ fn kind_style(k: EventKind) -> Style {
         EventKind::Instant => Color::Yellow,
         EventKind::Counter => Color::Magenta,
     })
-}
-
-/// A counter value: whole numbers without a fraction.
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.3}")
-    }
 }
