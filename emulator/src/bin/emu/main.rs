@@ -4,6 +4,7 @@ mod junit;
 mod mkimage;
 mod terminal;
 mod test;
+mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use emulator::bare::{self, BareMode};
@@ -82,6 +83,9 @@ enum Command {
     /// once.
     #[command(after_help = EXIT_STATUS_HELP)]
     Test(test::TestArgs),
+    /// Views traces: `attach ADDR` to a running `emu run --trace-listen`,
+    /// `show FILE` to browse a recorded one, `stats FILE` for a summary.
+    Trace(trace_cmd::TraceArgs),
     /// Prints the path of the default disk image this build made, to take
     /// it to QEMU, `dd` or `debugfs`.
     Image,
@@ -263,6 +267,7 @@ fn main() -> ExitCode {
         Command::Run(args) => ExitCode::from(run(args)),
         Command::Test(args) => ExitCode::from(test::test(args)),
         Command::Mkimage(args) => mkimage::mkimage(args),
+        Command::Trace(args) => trace_cmd::trace(args),
         Command::Image => {
             println!("{}", emulator::artifacts::DEFAULT_IMAGE);
             ExitCode::SUCCESS

@@ -204,7 +204,7 @@ impl Model {
             if let Some(n) = p.process_name.clone().or_else(|| name.clone()) {
                 proc_.name = n;
             }
-            name = name.or_else(|| Some(format!("{} {pid}", proc_.name).trim().to_string()));
+            name = name.or_else(|| Some(format!("{} [{pid}]", proc_.name).trim().to_string()));
             owner = Some(Owner::Process { pid });
         }
         if let Some(t) = &d.thread {

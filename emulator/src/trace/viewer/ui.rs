@@ -275,10 +275,11 @@ impl ViewState {
             .into_iter()
             .map(|e| {
                 let ts = e.timestamp.map_or("-".into(), seconds);
-                let mut what = e.name.clone();
-                if let Some(v) = e.value {
-                    what = format!("{what} = {}", v.to_string());
-                }
+                let what = match e.value {
+                    Some(v) if e.name.is_empty() => format!("= {v}"),
+                    Some(v) => format!("{} = {v}", e.name),
+                    None => e.name.clone(),
+                };
                 Line::from(vec![
                     Span::styled(format!("{ts:>12} "), Style::new().fg(Color::DarkGray)),
                     Span::styled(
