@@ -9,6 +9,13 @@
 //!
 //! - `proto`: the Perfetto messages (hand-written `prost` structs).
 //! - `file`: the sink that writes a trace file.
+//! - `category`: the event categories `--trace-events` selects.
+//! - `tracks`: the fixed tracks (one per device) and the guest's.
+//! - `tracer`: turns events into packets: time stamps, slices, flows,
+//!   counters, the guest's processes and threads.
+//! - `annotate`: the guest-kernel annotation port's protocol.
+//! - `instructions`: the instruction trace (a bounded, single-stepped
+//!   window).
 //!
 //! The contract with sinks: every `bytes` handed to [`TraceSink::packet`]
 //! is one complete length-delimited `Trace.packet` field (tag 0x0A, varint
@@ -16,11 +23,26 @@
 //! Perfetto trace. Descriptor packets declare tracks; a viewer that
 //! attaches late must receive every descriptor packet sent so far before
 //! any event, so sinks that serve late comers keep them.
+//!
+//! The machine's parts hold a [`Trace`] handle: empty when no trace is
+//! taken, so every hook costs one test of an `Option` then; hooks sit only
+//! where events are rare (exception delivery, interrupt lines, device
+//! ports, TLB misses), never in the per-instruction path.
 
+pub mod annotate;
+pub mod category;
 pub mod file;
+pub mod instructions;
 pub mod live;
 pub mod proto;
+pub mod tracer;
+pub mod tracks;
 pub mod viewer;
+
+pub use category::{Categories, Category};
+pub use tracer::Tracer;
+
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a packet is, for sinks that replay the stream's set-up to late
 /// viewers.
@@ -41,4 +63,69 @@ pub trait TraceSink: Send {
     fn packet(&mut self, bytes: &[u8], kind: PacketKind);
     /// The run is over: flush whatever is buffered.
     fn finish(&mut self) {}
+}
+
+/// What to trace (`emu run --trace-events`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceOptions {
+    pub categories: Categories,
+    /// Port I/O events are recorded for these ports only (the `ports`
+    /// category), inclusive.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            categories: Categories::default(),
+            ports: None,
+        }
+    }
+}
+
+/// The handle the CPU and devices hold: empty when no trace is taken.
+///
+/// The tracer sits behind a mutex only so that the handle is `Send` like
+/// the parts that hold it; one thread uses it, so the lock is never
+/// contended.
+#[derive(Clone, Default)]
+pub struct Trace(Option<Arc<Mutex<Tracer>>>);
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Trace(on)" } else { "Trace(off)" })
+    }
+}
+
+impl Trace {
+    /// A handle to a new tracer.
+    pub fn new(tracer: Tracer) -> Trace {
+        Trace(Some(Arc::new(Mutex::new(tracer))))
+    }
+
+    /// No tracing.
+    pub fn off() -> Trace {
+        Trace(None)
+    }
+
+    /// Whether a trace is being taken at all.
+    #[inline(always)]
+    pub fn is_on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The tracer, when a trace is taken and `category` is in it.
+    #[inline(always)]
+    pub fn on(&self, category: Category) -> Option<MutexGuard<'_, Tracer>> {
+        let t = self.0.as_ref()?;
+        let g = t.lock().unwrap_or_else(|e| e.into_inner());
+        g.wants(category).then_some(g)
+    }
+
+    /// The tracer, whatever the categories (bookkeeping: time, counters).
+    #[inline(always)]
+    pub fn any(&self) -> Option<MutexGuard<'_, Tracer>> {
+        let t = self.0.as_ref()?;
+        Some(t.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }

@@ -180,6 +180,14 @@ impl DebugAnnotation {
             ..Default::default()
         }
     }
+    /// A boolean argument.
+    pub fn boolean(name: &str, value: bool) -> DebugAnnotation {
+        DebugAnnotation {
+            name: Some(name.into()),
+            bool_value: Some(value),
+            ..Default::default()
+        }
+    }
     /// A signed argument.
     pub fn int(name: &str, value: i64) -> DebugAnnotation {
         DebugAnnotation {
