@@ -307,3 +307,183 @@ fn addresses_are_tcp_or_unix_paths() {
     );
     assert!(ListenAddr::parse("nowhere").is_err());
 }
+
+// ---- end to end: `emu run --trace-listen` and viewers attached to it ----
+
+mod end_to_end {
+    use super::*;
+    use emulator::trace::proto::TracePacket;
+    use emulator::trace::viewer::decode::PacketStream;
+    use iced_x86::code_asm::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    /// A 64 KiB ROM: says "ready", waits for a byte on COM1, echoes it in
+    /// "got X", says "bye" and exits with 0 (status 1).
+    fn echo_rom() -> tempfile::NamedTempFile {
+        let mut a = CodeAssembler::new(16).unwrap();
+        (|| -> Result<(), IcedError> {
+            for (port, v) in [(0x3FBu32, 0x80u32), (0x3F8, 1), (0x3F9, 0), (0x3FB, 0x03)] {
+                a.mov(dx, port)?;
+                a.mov(al, v)?;
+                a.out(dx, al)?;
+            }
+            let put = |a: &mut CodeAssembler, from_bl: bool, b: u8| -> Result<(), IcedError> {
+                let mut wait = a.create_label();
+                a.set_label(&mut wait)?;
+                a.mov(dx, 0x3FDu32)?;
+                a.in_(al, dx)?;
+                a.test(al, 0x20)?;
+                a.jz(wait)?;
+                a.mov(dx, 0x3F8u32)?;
+                if from_bl {
+                    a.mov(al, bl)?;
+                } else {
+                    a.mov(al, b as u32)?;
+                }
+                a.out(dx, al)
+            };
+            for b in b"ready\n" {
+                put(&mut a, false, *b)?;
+            }
+            let mut rx = a.create_label();
+            a.set_label(&mut rx)?;
+            a.mov(dx, 0x3FDu32)?;
+            a.in_(al, dx)?;
+            a.test(al, 0x01)?;
+            a.jz(rx)?;
+            a.mov(dx, 0x3F8u32)?;
+            a.in_(al, dx)?;
+            a.mov(bl, al)?;
+            for b in b"got " {
+                put(&mut a, false, *b)?;
+            }
+            put(&mut a, true, 0)?;
+            for b in b"\nbye\n" {
+                put(&mut a, false, *b)?;
+            }
+            a.mov(al, 0u32)?;
+            a.out(0xF4, al)
+        })()
+        .unwrap();
+        let body = a.assemble(0).unwrap();
+        let mut image = vec![0xFFu8; 0x10000];
+        image[..body.len()].copy_from_slice(&body);
+        image[0xFFF0..0xFFF5].copy_from_slice(&[0xEA, 0x00, 0x00, 0x00, 0xF0]);
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&image).unwrap();
+        f
+    }
+
+    fn emu(rom: &tempfile::NamedTempFile, extra: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_emu"))
+            .args(["run", "--bios"])
+            .arg(rom.path())
+            .args(["--timeout", "120"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("emu runs")
+    }
+
+    /// A viewer's packets, decoded on a thread as they arrive, until EOF.
+    fn viewer(addr: &ListenAddr) -> crossbeam_channel::Receiver<TracePacket> {
+        let mut conn = connect(addr);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::thread::spawn(move || {
+            let mut s = PacketStream::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => s.push(&buf[..n]),
+                }
+                while let Some(p) = s.next_packet().expect("a valid stream") {
+                    if tx.send(p.packet).is_err() {
+                        return; // detached
+                    }
+                }
+            }
+        });
+        rx
+    }
+
+    /// Takes packets until the first event: the viewer is then being fed
+    /// live. Returns the descriptors' names seen before it.
+    fn until_live(rx: &crossbeam_channel::Receiver<TracePacket>) -> Vec<String> {
+        let mut names = Vec::new();
+        loop {
+            let p = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("a live event within a minute");
+            if let Some(d) = p.track_descriptor {
+                names.push(d.name.unwrap_or_default());
+            }
+            if p.track_event.is_some() {
+                return names;
+            }
+        }
+    }
+
+    /// Waits for "ready" (the UART is set up: a byte sent earlier would be
+    /// read as 5 bits), sends "x", and returns the whole output.
+    fn answer_ready(child: &mut std::process::Child) -> String {
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut ready = String::new();
+        stdout.read_line(&mut ready).unwrap();
+        child.stdin.as_mut().unwrap().write_all(b"x").unwrap();
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        ready + &rest
+    }
+
+    #[test]
+    fn viewers_attach_to_a_running_guest_get_its_events_and_leave_it_unchanged() {
+        let rom = echo_rom();
+        let mut plain = emu(&rom, &[]);
+        let reference = answer_ready(&mut plain);
+        let reference_status = plain.wait().unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let sock = format!("unix:{}", dir.path().join("emu.trace").display());
+        let mut traced = emu(&rom, &["--trace-listen", &sock]);
+        let mut stderr = BufReader::new(traced.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("emu: trace server listening on ")
+            .unwrap_or_else(|| panic!("no listening line: {line:?}"));
+        let addr = ListenAddr::parse(addr).unwrap();
+        let stayer = viewer(&addr);
+        let leaver = viewer(&addr);
+        let tracks = until_live(&stayer);
+        until_live(&leaver);
+        drop(leaver); // detach while the guest runs
+        let output = answer_ready(&mut traced);
+        let received: Vec<TracePacket> = stayer.iter().collect(); // to EOF
+        let status = traced.wait().unwrap();
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+
+        assert!(tracks.iter().any(|t| t == "UART COM1"), "{tracks:?}");
+        let com1: String = received
+            .iter()
+            .filter_map(|p| p.track_event.as_ref())
+            .filter(|e| e.track_uuid == Some(6))
+            .filter_map(|e| e.name.clone())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            com1.contains("rx 'x' tx 'g' tx 'o' tx 't' tx ' ' tx 'x' tx 0x0a tx 'b'"),
+            "{com1}"
+        );
+        assert_eq!(output, reference);
+        assert_eq!(output, "ready\ngot x\nbye\n");
+        assert_eq!(status.code(), reference_status.code());
+        assert_eq!(status.code(), Some(1));
+        assert!(!rest.contains("dropped"), "{rest}");
+    }
+}

@@ -93,7 +93,11 @@ pub struct Trace(Option<Arc<Mutex<Tracer>>>);
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() { "Trace(on)" } else { "Trace(off)" })
+        f.write_str(if self.0.is_some() {
+            "Trace(on)"
+        } else {
+            "Trace(off)"
+        })
     }
 }
 

@@ -177,6 +177,13 @@ struct RunArgs {
         conflicts_with = "snapshot_on"
     )]
     snapshot_after: Option<u64>,
+    /// Serve the trace live to viewers (`emu trace attach ADDR`) at ADDR:
+    /// HOST:PORT on loopback TCP (port 0 picks one; stderr says which) or
+    /// a Unix socket (unix:PATH). Any number of viewers may attach and
+    /// leave while the guest runs; a slow one loses events, never slows
+    /// the guest.
+    #[arg(long, value_name = "ADDR")]
+    trace_listen: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -427,6 +434,13 @@ fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return host_error(e),
     };
+    let (live_server, live_sinks) = match trace_cmd::serve(args.trace_listen.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return host_error(e),
+    };
+    if !live_sinks.is_empty() {
+        machine.start_trace(Default::default(), live_sinks);
+    }
 
     // With a snapshot to take, a monitor on the machine's thread watches
     // the output (and forwards it to the console).
@@ -461,8 +475,12 @@ fn run(args: RunArgs) -> u8 {
             outcome
         }
     };
+    machine.finish_trace();
     let post = machine.post_codes();
     drop(machine); // closes the output channels and flushes the disks
+    if let Some(server) = live_server {
+        trace_cmd::finish(server);
+    }
     let verdict = monitor.as_ref().and_then(|m| m.verdict().cloned());
     if let Some(m) = &monitor {
         for s in m.saved() {

@@ -3,8 +3,9 @@
 //! `emulator::trace::live`). docs/tracing-viewer.md is the guide.
 
 use clap::Subcommand;
-use emulator::trace::live::{ListenAddr, LiveServer, LiveSink};
+use emulator::trace::live::{ListenAddr, LiveServer};
 use emulator::trace::viewer;
+use emulator::trace::TraceSink;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,14 +58,17 @@ pub fn trace(args: TraceArgs) -> ExitCode {
     }
 }
 
-/// `--trace-listen ADDR`: starts the server and says where it listens
-/// (on stderr: `emu: trace server listening on ADDR`, with the port that
-/// TCP port 0 picked).
-pub fn listen(addr: &str) -> Result<(LiveServer, LiveSink), String> {
+/// `--trace-listen ADDR`: starts the server, says where it listens (on
+/// stderr: `emu: trace server listening on ADDR`, with the port TCP port
+/// 0 picked), and gives the sink to add to the machine's trace.
+pub fn serve(addr: Option<&str>) -> Result<(Option<LiveServer>, Vec<Box<dyn TraceSink>>), String> {
+    let Some(addr) = addr else {
+        return Ok((None, Vec::new()));
+    };
     let addr = ListenAddr::parse(addr).map_err(|e| e.to_string())?;
     let (server, sink) = LiveServer::listen(&addr).map_err(|e| e.to_string())?;
     eprintln!("emu: trace server listening on {}", server.addr());
-    Ok((server, sink))
+    Ok((Some(server), vec![Box::new(sink)]))
 }
 
 /// At the end of the run: lets viewers take what is queued (a second at
