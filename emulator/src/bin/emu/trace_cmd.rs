@@ -58,10 +58,13 @@ pub fn trace(args: TraceArgs) -> ExitCode {
     }
 }
 
+/// Sinks to hand to the machine's tracer.
+pub type Sinks = Vec<Box<dyn TraceSink>>;
+
 /// `--trace-listen ADDR`: starts the server, says where it listens (on
 /// stderr: `emu: trace server listening on ADDR`, with the port TCP port
 /// 0 picked), and gives the sink to add to the machine's trace.
-pub fn serve(addr: Option<&str>) -> Result<(Option<LiveServer>, Vec<Box<dyn TraceSink>>), String> {
+pub fn serve(addr: Option<&str>) -> Result<(Option<LiveServer>, Sinks), String> {
     let Some(addr) = addr else {
         return Ok((None, Vec::new()));
     };

@@ -389,7 +389,6 @@ mod tests {
             process: Some(ProcessDescriptor {
                 pid: Some(1),
                 process_name: Some("init".into()),
-                ..Default::default()
             }),
             ..Default::default()
         }));
@@ -400,7 +399,6 @@ mod tests {
                 pid: Some(1),
                 tid: Some(2),
                 thread_name: Some("main".into()),
-                ..Default::default()
             }),
             ..Default::default()
         }));
