@@ -4,6 +4,7 @@ mod junit;
 mod mkimage;
 mod terminal;
 mod test;
+mod trace_args;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use emulator::bare::{self, BareMode};
@@ -173,6 +174,8 @@ struct RunArgs {
         conflicts_with = "snapshot_on"
     )]
     snapshot_after: Option<u64>,
+    #[command(flatten)]
+    trace: trace_args::TraceArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -422,6 +425,9 @@ fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return host_error(e),
     };
+    if let Err(e) = args.trace.start(&mut machine, Vec::new()) {
+        return host_error(e);
+    }
 
     // With a snapshot to take, a monitor on the machine's thread watches
     // the output (and forwards it to the console).
@@ -456,6 +462,7 @@ fn run(args: RunArgs) -> u8 {
             outcome
         }
     };
+    machine.finish_trace();
     let post = machine.post_codes();
     drop(machine); // closes the output channels and flushes the disks
     let verdict = monitor.as_ref().and_then(|m| m.verdict().cloned());
