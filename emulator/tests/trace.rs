@@ -133,7 +133,10 @@ fn a_traced_boot_declares_a_track_per_device() {
         "TLB misses/ms",
         "Instructions/ms",
     ] {
-        assert!(names.iter().any(|n| n == want), "no track {want} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == want),
+            "no track {want} in {names:?}"
+        );
     }
 }
 
@@ -141,18 +144,28 @@ fn a_traced_boot_declares_a_track_per_device() {
 fn every_event_names_a_declared_track_and_descriptors_come_first() {
     let (_, packets) = boot();
     let declared = tracks(packets);
-    let first_event = packets.iter().position(|p| p.track_event.is_some()).unwrap();
+    let first_event = packets
+        .iter()
+        .position(|p| p.track_event.is_some())
+        .unwrap();
 
     let undeclared: Vec<u64> = events(packets)
         .map(|(_, e)| e.track_uuid.unwrap())
         .filter(|t| !declared.contains_key(t))
         .collect();
 
-    assert!(undeclared.is_empty(), "events on undeclared tracks {undeclared:?}");
+    assert!(
+        undeclared.is_empty(),
+        "events on undeclared tracks {undeclared:?}"
+    );
     assert!(packets[..first_event]
         .iter()
         .all(|p| p.track_descriptor.is_some()));
-    assert_eq!(packets[0].sequence_flags, Some(1), "first packet clears state");
+    assert_eq!(
+        packets[0].sequence_flags,
+        Some(1),
+        "first packet clears state"
+    );
 }
 
 #[test]
@@ -183,15 +196,15 @@ fn the_boot_has_timer_interrupts_eois_post_codes_and_serial_bytes() {
     assert!(named(packets, "ack IRQ 0").len() > 10);
     assert!(named(packets, "EOI IRQ 0").len() > 10);
     assert!(named(packets, "IRQ 0 handler").len() > 10);
-    assert!(!named(packets, "PIT ch0 mode 2 count 11932").is_empty() || {
-        events(packets).any(|(_, e)| {
-            e.name.as_deref().is_some_and(|n| n.starts_with("PIT ch0"))
-        })
-    });
-    assert!(events(packets).any(|(_, e)| e
-        .name
-        .as_deref()
-        .is_some_and(|n| n.starts_with("POST 0x"))));
+    assert!(
+        !named(packets, "PIT ch0 mode 2 count 11932").is_empty() || {
+            events(packets)
+                .any(|(_, e)| e.name.as_deref().is_some_and(|n| n.starts_with("PIT ch0")))
+        }
+    );
+    assert!(
+        events(packets).any(|(_, e)| e.name.as_deref().is_some_and(|n| n.starts_with("POST 0x")))
+    );
     let tx = events(packets)
         .filter(|(_, e)| e.name.as_deref().is_some_and(|n| n.starts_with("tx ")))
         .count();
@@ -213,7 +226,11 @@ fn the_first_disk_read_is_the_mbr_and_every_read_completes() {
         .collect();
 
     assert!(reads.len() > 10);
-    assert_eq!(uint_arg(reads[0], "lba"), Some(0), "the BIOS reads the MBR first");
+    assert_eq!(
+        uint_arg(reads[0], "lba"),
+        Some(0),
+        "the BIOS reads the MBR first"
+    );
     assert_eq!(uint_arg(reads[0], "count"), Some(1));
     let begins = on_ata0
         .iter()
@@ -281,7 +298,10 @@ fn selected_categories_leave_the_others_out() {
     );
     let sink = MemorySink::default();
     let (categories, ports) = category::parse("ata,ports=0x1f7-0x1f7").unwrap();
-    m.start_trace(TraceOptions { categories, ports }, vec![Box::new(sink.clone())]);
+    m.start_trace(
+        TraceOptions { categories, ports },
+        vec![Box::new(sink.clone())],
+    );
     m.run();
     m.finish_trace();
     let packets = decode_trace(&sink.bytes.lock().unwrap()).unwrap().packet;
@@ -294,9 +314,8 @@ fn selected_categories_leave_the_others_out() {
         cats.into_iter().collect::<Vec<_>>(),
         vec!["ata".to_string(), "ports".to_string()]
     );
-    assert!(events(&packets).all(|(_, e)| {
-        e.categories[0] != "ports" || uint_arg(e, "port") == Some(0x1F7)
-    }));
+    assert!(events(&packets)
+        .all(|(_, e)| { e.categories[0] != "ports" || uint_arg(e, "port") == Some(0x1F7) }));
 }
 
 // ---- a ROM program: guest annotations and the instruction trace ----
@@ -344,7 +363,11 @@ fn annotating_program(events: &[(u8, Vec<u32>, &str)]) -> Vec<u8> {
     a.assemble(0xF0000).unwrap()
 }
 
-fn run_rom(code: &[u8], options: TraceOptions, window: Option<Window>) -> (Outcome, Vec<TracePacket>) {
+fn run_rom(
+    code: &[u8],
+    options: TraceOptions,
+    window: Option<Window>,
+) -> (Outcome, Vec<TracePacket>) {
     let mut m = machine(rom(code), vec![], 100_000);
     let sink = MemorySink::default();
     m.start_trace(options, vec![Box::new(sink.clone())]);
@@ -387,9 +410,7 @@ fn guest_annotations_become_processes_threads_and_system_call_slices() {
     let write = named(&packets, "write");
     assert_eq!(write.len(), 1, "a slice for the write system call");
     let slice_end = events(&packets)
-        .find(|(_, e)| {
-            e.r#type == Some(EventType::SliceEnd as i32) && arg(e, "result").is_some()
-        })
+        .find(|(_, e)| e.r#type == Some(EventType::SliceEnd as i32) && arg(e, "result").is_some())
         .expect("the system call's end");
     assert_eq!(arg(slice_end.1, "result").unwrap().int_value, Some(5));
     assert_eq!(named(&packets, "init (1)").len(), 1, "running-thread slice");
@@ -458,11 +479,17 @@ fn emu_run_trace_writes_a_perfetto_file() {
         .output()
         .unwrap();
 
-    assert_eq!(out.status.code(), Some(8), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let packets = decode_trace(&std::fs::read(&path).unwrap()).unwrap().packet;
     assert!(!named(&packets, "READ SECTORS").is_empty());
-    assert!(events(&packets).all(|(_, e)| ["cpu", "ata", "post"]
-        .contains(&e.categories[0].as_str())));
+    assert!(
+        events(&packets).all(|(_, e)| ["cpu", "ata", "post"].contains(&e.categories[0].as_str()))
+    );
 }
 
 #[test]

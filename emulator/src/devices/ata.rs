@@ -59,10 +59,10 @@
 //! - DMA is not implemented: IDENTIFY reports no DMA and SET FEATURES
 //!   aborts a DMA transfer mode.
 
-use crate::trace::{Category, Trace};
 use super::disk::{Disk, SECTOR_SIZE};
 use super::{IrqLine, PortDevice};
 use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
+use crate::trace::{Category, Trace};
 
 /// Register offsets.
 pub mod reg {

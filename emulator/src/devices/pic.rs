@@ -615,9 +615,8 @@ impl PortDevice for PicPair {
                 let byte = (value >> (8 * i)) as u8;
                 let isr = chip.isr;
                 chip.write(data, byte);
-                let is_eoi = !data
-                    && byte & (icw1::SELECT | ocw3::SELECT) == 0
-                    && byte & ocw2::EOI != 0;
+                let is_eoi =
+                    !data && byte & (icw1::SELECT | ocw3::SELECT) == 0 && byte & ocw2::EOI != 0;
                 if is_eoi && self.trace.is_on() {
                     let ended = isr & !self.chip(at).map_or(isr, |(c, _)| c.isr);
                     let base = if at >= 2 { 8 } else { 0 };

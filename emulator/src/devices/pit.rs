@@ -46,8 +46,8 @@
 //! line still shows one rising edge (the 8259A latches one anyway).
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
-use crate::trace::{Category, Trace};
 use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
+use crate::trace::{Category, Trace};
 
 /// The input clock of the PC's 8254.
 pub const CLOCK_HZ: u64 = 1_193_182;

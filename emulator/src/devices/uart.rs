@@ -76,9 +76,9 @@
 //! `crossbeam_channel::Receiver<u8>`, pulled by `Timed::advance` as long
 //! as the receive FIFO has room.
 
-use crate::trace::{Category, Trace};
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
 use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
+use crate::trace::{Category, Trace};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
 

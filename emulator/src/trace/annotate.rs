@@ -70,16 +70,49 @@ pub mod kind {
 /// One decoded annotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Annotation {
-    ProcessStart { pid: u32, parent: u32, name: String },
-    ProcessExit { pid: u32, status: i32 },
-    ThreadStart { pid: u32, tid: u32, name: String },
-    Switch { from: u32, to: u32 },
-    SyscallEnter { tid: u32, number: u32 },
-    SyscallExit { tid: u32, result: i64 },
-    PageFault { tid: u32, address: u64, code: u32 },
-    Swap { tid: u32, out: bool, page: u64, slot: u32 },
-    Mark { text: String },
-    Malformed { why: String },
+    ProcessStart {
+        pid: u32,
+        parent: u32,
+        name: String,
+    },
+    ProcessExit {
+        pid: u32,
+        status: i32,
+    },
+    ThreadStart {
+        pid: u32,
+        tid: u32,
+        name: String,
+    },
+    Switch {
+        from: u32,
+        to: u32,
+    },
+    SyscallEnter {
+        tid: u32,
+        number: u32,
+    },
+    SyscallExit {
+        tid: u32,
+        result: i64,
+    },
+    PageFault {
+        tid: u32,
+        address: u64,
+        code: u32,
+    },
+    Swap {
+        tid: u32,
+        out: bool,
+        page: u64,
+        slot: u32,
+    },
+    Mark {
+        text: String,
+    },
+    Malformed {
+        why: String,
+    },
 }
 
 /// Decodes a commit of `kind` with `args` and `name`.

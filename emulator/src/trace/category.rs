@@ -220,7 +220,10 @@ mod tests {
 
     #[test]
     fn unknown_names_and_bad_ranges_are_errors() {
-        assert_eq!(parse("cpu,disk"), Err(CategoryError::Unknown("disk".into())));
+        assert_eq!(
+            parse("cpu,disk"),
+            Err(CategoryError::Unknown("disk".into()))
+        );
         assert!(matches!(
             parse("ports=0x200-0x100"),
             Err(CategoryError::BadPorts(_))

@@ -215,8 +215,18 @@ impl Tracer {
         self.emit(ts, event(EventType::Instant, cat, track, Some(name), args));
     }
 
-    fn begin(&mut self, ts: Nanos, cat: Category, track: u64, name: String, args: Vec<DebugAnnotation>) {
-        self.emit(ts, event(EventType::SliceBegin, cat, track, Some(name), args));
+    fn begin(
+        &mut self,
+        ts: Nanos,
+        cat: Category,
+        track: u64,
+        name: String,
+        args: Vec<DebugAnnotation>,
+    ) {
+        self.emit(
+            ts,
+            event(EventType::SliceBegin, cat, track, Some(name), args),
+        );
     }
 
     fn end(&mut self, ts: Nanos, cat: Category, track: u64, args: Vec<DebugAnnotation>) {
@@ -268,7 +278,13 @@ impl Tracer {
             args.push(DebugAnnotation::pointer("address", a));
         }
         if self.wants(Category::Cpu) {
-            self.instant(ts, Category::Cpu, tracks::CPU, mnemonic.into(), args.clone());
+            self.instant(
+                ts,
+                Category::Cpu,
+                tracks::CPU,
+                mnemonic.into(),
+                args.clone(),
+            );
         }
         if let (Some(a), true) = (address, self.wants(Category::Mmu)) {
             self.instant(
@@ -357,7 +373,13 @@ impl Tracer {
     /// A fault while delivering a double fault: the CPU shuts down.
     pub fn triple_fault(&mut self, instret: u64) {
         let ts = self.at(instret);
-        self.instant(ts, Category::Cpu, tracks::CPU, "triple fault".into(), vec![]);
+        self.instant(
+            ts,
+            Category::Cpu,
+            tracks::CPU,
+            "triple fault".into(),
+            vec![],
+        );
     }
 
     /// The machine reset: every open slice on the CPU track is closed.
@@ -396,7 +418,13 @@ impl Tracer {
         if let Some(p) = page {
             args.push(DebugAnnotation::pointer("linear", p));
         }
-        self.instant(ts, Category::Mmu, tracks::MMU, format!("TLB flush ({cause})"), args);
+        self.instant(
+            ts,
+            Category::Mmu,
+            tracks::MMU,
+            format!("TLB flush ({cause})"),
+            args,
+        );
     }
 
     // ---- interrupt controller ----
@@ -607,7 +635,13 @@ impl Tracer {
     // ---- instruction trace ----
 
     /// One traced instruction.
-    pub fn instruction(&mut self, instret: u64, rip: u64, text: String, args: Vec<DebugAnnotation>) {
+    pub fn instruction(
+        &mut self,
+        instret: u64,
+        rip: u64,
+        text: String,
+        args: Vec<DebugAnnotation>,
+    ) {
         let ts = self.at(instret);
         let mut args = args;
         args.insert(0, DebugAnnotation::pointer("address", rip));
@@ -806,8 +840,8 @@ fn event(
 /// `#PF`, `#GP`, ... for exception vectors; `vector 0xNN` otherwise.
 pub fn exception_name(vector: u8) -> String {
     const NAMES: [&str; 21] = [
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP",
-        "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS", "#NP", "#SS",
+        "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",
     ];
     NAMES
         .get(vector as usize)

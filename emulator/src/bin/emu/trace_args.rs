@@ -46,8 +46,7 @@ impl TraceArgs {
     ) -> Result<bool, String> {
         let options = self.options()?;
         if let Some(path) = &self.trace {
-            let sink =
-                FileSink::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let sink = FileSink::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
             extra.insert(0, Box::new(sink));
         }
         if extra.is_empty() {
