@@ -113,7 +113,7 @@ impl Cpu {
         error: Option<u32>,
         src: Source,
     ) -> Result<(), Exception> {
-        let woke = std::mem::replace(&mut self.halted, false);
+        self.halted = false;
         self.exit_block = true;
         let r = match self.mode {
             Mode::Real => self.deliver_real(vector),
@@ -121,7 +121,7 @@ impl Cpu {
             _ => self.deliver_protected(vector, error, src),
         };
         if r.is_ok() && self.trace.is_on() {
-            self.trace_delivery(vector, src, woke);
+            self.trace_delivery(vector, src);
         }
         r
     }
@@ -152,7 +152,7 @@ impl Cpu {
     /// Records that a handler was entered (a slice on the CPU track that
     /// the matching IRET ends).
     #[cold]
-    fn trace_delivery(&mut self, vector: u8, src: Source, woke: bool) {
+    fn trace_delivery(&mut self, vector: u8, src: Source) {
         let how = match src {
             Source::Exception => Delivery::Exception,
             Source::External => Delivery::External,
@@ -163,7 +163,7 @@ impl Cpu {
             // The interrupt count feeds the counters even when cpu events
             // are not recorded.
             if t.wants(Category::Cpu) {
-                t.interrupt_enter(instret, vector, how, woke);
+                t.interrupt_enter(instret, vector, how);
             } else if how == Delivery::External {
                 t.count_interrupt();
             }

@@ -88,22 +88,22 @@ impl Regs {
         const SEG: [&str; 6] = ["es", "cs", "ss", "ds", "fs", "gs"];
         const CR: [&str; 4] = ["cr0", "cr2", "cr3", "cr4"];
         let mut out = Vec::new();
-        for i in 0..16 {
+        for (i, name) in GPR.iter().enumerate() {
             if self.gpr[i] != after.gpr[i] {
-                out.push(DebugAnnotation::pointer(GPR[i], after.gpr[i]));
+                out.push(DebugAnnotation::pointer(name, after.gpr[i]));
             }
         }
         if self.rflags != after.rflags {
             out.push(DebugAnnotation::pointer("rflags", after.rflags));
         }
-        for i in 0..6 {
+        for (i, name) in SEG.iter().enumerate() {
             if self.seg[i] != after.seg[i] {
-                out.push(DebugAnnotation::pointer(SEG[i], after.seg[i] as u64));
+                out.push(DebugAnnotation::pointer(name, after.seg[i] as u64));
             }
         }
-        for i in 0..4 {
+        for (i, name) in CR.iter().enumerate() {
             if self.cr[i] != after.cr[i] {
-                out.push(DebugAnnotation::pointer(CR[i], after.cr[i]));
+                out.push(DebugAnnotation::pointer(name, after.cr[i]));
             }
         }
         if self.efer != after.efer {
@@ -168,7 +168,7 @@ impl InstructionTrace {
         let before = Regs::of(cpu);
         let (rip, instret) = (cpu.rip, cpu.instret);
         let bytes = fetch_bytes(cpu, lin);
-        let bitness = cpu.mode.bitness() as u32;
+        let bitness = cpu.mode.bitness();
         let stop = cpu.step();
         let retired = cpu.instret > instret;
         let after = Regs::of(cpu);

@@ -66,21 +66,12 @@ pub trait TraceSink: Send {
 }
 
 /// What to trace (`emu run --trace-events`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TraceOptions {
     pub categories: Categories,
     /// Port I/O events are recorded for these ports only (the `ports`
     /// category), inclusive.
     pub ports: Option<(u16, u16)>,
-}
-
-impl Default for TraceOptions {
-    fn default() -> Self {
-        TraceOptions {
-            categories: Categories::default(),
-            ports: None,
-        }
-    }
 }
 
 /// The handle the CPU and devices hold: empty when no trace is taken.

@@ -301,11 +301,11 @@ impl Tracer {
         }
     }
 
-    /// The CPU transferred control to the handler of `vector`. `woke` when
-    /// it was waiting in `hlt`.
-    pub fn interrupt_enter(&mut self, instret: u64, vector: u8, how: Delivery, woke: bool) {
+    /// The CPU transferred control to the handler of `vector`; this ends
+    /// a `hlt` the CPU was waiting in.
+    pub fn interrupt_enter(&mut self, instret: u64, vector: u8, how: Delivery) {
         let ts = self.at(instret);
-        if woke && self.halted {
+        if self.halted {
             self.halted = false;
             self.end(ts, Category::Cpu, tracks::CPU, vec![]);
         }

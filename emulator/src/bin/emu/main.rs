@@ -4,6 +4,7 @@ mod junit;
 mod mkimage;
 mod terminal;
 mod test;
+mod trace_args;
 mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -184,6 +185,8 @@ struct RunArgs {
     /// the guest.
     #[arg(long, value_name = "ADDR")]
     trace_listen: Option<String>,
+    #[command(flatten)]
+    trace: trace_args::TraceArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -438,8 +441,8 @@ fn run(args: RunArgs) -> u8 {
         Ok(l) => l,
         Err(e) => return host_error(e),
     };
-    if !live_sinks.is_empty() {
-        machine.start_trace(Default::default(), live_sinks);
+    if let Err(e) = args.trace.start(&mut machine, live_sinks) {
+        return host_error(e);
     }
 
     // With a snapshot to take, a monitor on the machine's thread watches
