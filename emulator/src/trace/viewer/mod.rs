@@ -143,6 +143,13 @@ impl Drop for Screen {
 fn run_screen(rx: Receiver<SourceMsg>, mut view: ViewState) -> Result<(), ViewerError> {
     let mut model = Model::new();
     let mut screen = Screen(ratatui::try_init().map_err(ViewerError::Terminal)?);
+    // Not every terminal blanks its alternate screen; the first frame
+    // only writes what is not blank.
+    ratatui::crossterm::execute!(
+        std::io::stdout(),
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All)
+    )
+    .map_err(ViewerError::Terminal)?;
     let mut source_open = true;
     while !view.quit {
         if source_open {
@@ -190,20 +197,33 @@ fn take(model: &mut Model, view: &mut ViewState, m: SourceMsg) -> bool {
     }
 }
 
-/// Reads a whole trace file into a model.
+/// Reads a whole trace file into a model, a chunk at a time.
 pub fn load(path: &Path) -> Result<Model, ViewerError> {
-    let bytes = std::fs::read(path).map_err(|source| ViewerError::File {
+    let file_err = |source| ViewerError::File {
         path: path.into(),
         source,
-    })?;
-    let packets = decode::decode_all(&bytes).map_err(|source| ViewerError::Decode {
+    };
+    let decode_err = |source| ViewerError::Decode {
         path: path.into(),
         source,
-    })?;
+    };
+    let mut file = std::fs::File::open(path).map_err(file_err)?;
+    let mut stream = PacketStream::new();
     let mut model = Model::new();
-    for p in &packets {
-        model.apply(&p.packet);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(file_err(e)),
+        };
+        stream.push(&buf[..n]);
+        while let Some(p) = stream.next_packet().map_err(decode_err)? {
+            model.apply(&p.packet);
+        }
     }
+    stream.finish().map_err(decode_err)?;
     Ok(model)
 }
 
