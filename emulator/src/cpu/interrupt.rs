@@ -135,17 +135,18 @@ impl Cpu {
             _ => None,
         };
         let (instret, rip) = (self.instret, self.rip);
+        if !self.trace.wants(Category::Cpu) && !self.trace.wants(Category::Mmu) {
+            return;
+        }
         if let Some(mut t) = self.trace.any() {
-            if t.wants(Category::Cpu) || t.wants(Category::Mmu) {
-                t.exception(
-                    instret,
-                    e.mnemonic(),
-                    e.vector(),
-                    e.error_code(),
-                    address,
-                    rip,
-                );
-            }
+            t.exception(
+                instret,
+                e.mnemonic(),
+                e.vector(),
+                e.error_code(),
+                address,
+                rip,
+            );
         }
     }
 

@@ -519,10 +519,11 @@ impl PicPair {
             (self.master.vector(level), requested.then_some(level))
         };
         self.update_cascade();
-        // Even without irq events: the flow from the IRQ to its handler
-        // needs the acknowledge.
-        if let Some(mut t) = self.trace.any() {
-            t.pic_acknowledge(irq, vector);
+        // With cpu events only, the handler is still named by its IRQ.
+        if self.trace.wants(Category::Irq) || self.trace.wants(Category::Cpu) {
+            if let Some(mut t) = self.trace.any() {
+                t.pic_acknowledge(irq, vector);
+            }
         }
         vector
     }

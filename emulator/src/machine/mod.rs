@@ -216,9 +216,7 @@ impl Board {
     /// Brings every timed device to time `now`.
     fn advance(&mut self, now: Nanos) {
         self.now.set(now);
-        if let Some(mut t) = self.trace.any() {
-            t.sync(now);
-        }
+        self.trace.sync(now);
         self.pit.advance(now);
         self.cmos.advance(now);
         self.com1.advance(now);
@@ -278,9 +276,7 @@ impl Bus for BoardBus {
         let b = self.board.borrow();
         let t = b.clock.now(instret);
         b.now.set(t);
-        if let Some(mut tr) = b.trace.any() {
-            tr.sync(t);
-        };
+        b.trace.sync(t);
     }
     fn take_control(&mut self) -> Option<Control> {
         self.board.borrow().control.pop()

@@ -42,6 +42,7 @@ pub mod viewer;
 pub use category::{Categories, Category};
 pub use tracer::Tracer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a packet is, for sinks that replay the stream's set-up to late
@@ -78,9 +79,18 @@ pub struct TraceOptions {
 ///
 /// The tracer sits behind a mutex only so that the handle is `Send` like
 /// the parts that hold it; one thread uses it, so the lock is never
-/// contended.
+/// contended. The categories and the device clock are kept beside it, so
+/// a hook whose category is off, and the board's time updates, take no
+/// lock at all.
 #[derive(Clone, Default)]
-pub struct Trace(Option<Arc<Mutex<Tracer>>>);
+pub struct Trace(Option<Arc<Shared>>);
+
+struct Shared {
+    categories: Categories,
+    /// The latest device time the board synchronised (ns).
+    time: AtomicU64,
+    tracer: Mutex<Tracer>,
+}
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,7 +105,11 @@ impl std::fmt::Debug for Trace {
 impl Trace {
     /// A handle to a new tracer.
     pub fn new(tracer: Tracer) -> Trace {
-        Trace(Some(Arc::new(Mutex::new(tracer))))
+        Trace(Some(Arc::new(Shared {
+            categories: tracer.options().categories,
+            time: AtomicU64::new(0),
+            tracer: Mutex::new(tracer),
+        })))
     }
 
     /// No tracing.
@@ -109,18 +123,43 @@ impl Trace {
         self.0.is_some()
     }
 
+    /// Whether a trace is taken and records `category`.
+    #[inline(always)]
+    pub fn wants(&self, category: Category) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|s| s.categories.contains(category))
+    }
+
     /// The tracer, when a trace is taken and `category` is in it.
     #[inline(always)]
     pub fn on(&self, category: Category) -> Option<MutexGuard<'_, Tracer>> {
-        let t = self.0.as_ref()?;
-        let g = t.lock().unwrap_or_else(|e| e.into_inner());
-        g.wants(category).then_some(g)
+        let s = self.0.as_ref()?;
+        if !s.categories.contains(category) {
+            return None;
+        }
+        Some(s.lock())
     }
 
     /// The tracer, whatever the categories (bookkeeping: time, counters).
     #[inline(always)]
     pub fn any(&self) -> Option<MutexGuard<'_, Tracer>> {
-        let t = self.0.as_ref()?;
-        Some(t.lock().unwrap_or_else(|e| e.into_inner()))
+        Some(self.0.as_ref()?.lock())
+    }
+
+    /// The board brought device time to `now` (no lock taken).
+    #[inline(always)]
+    pub fn sync(&self, now: u64) {
+        if let Some(s) = &self.0 {
+            s.time.fetch_max(now, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Tracer> {
+        let mut g = self.tracer.lock().unwrap_or_else(|e| e.into_inner());
+        g.sync(self.time.load(Ordering::Relaxed));
+        g
     }
 }
