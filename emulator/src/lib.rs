@@ -11,6 +11,7 @@
 //!   guest pieces it is made of.
 //! - `bare`: a CPU set up directly in real, protected or long mode, for
 //!   running flat code without firmware (tests, benchmarks, `emu exec`).
+//! - `trace`: the trace event stream and its Perfetto writer.
 
 pub mod artifacts;
 pub mod bare;
@@ -21,3 +22,4 @@ pub mod firmware;
 pub mod machine;
 pub mod memory;
 pub mod mmu;
+pub mod trace;

@@ -19,7 +19,9 @@
 use super::exception::{is_double_fault, Exception};
 use super::segment::Selector;
 use super::state::{attr, rflags, Mode, SegReg, Segment};
-use super::Cpu;
+use super::{Cpu, Stop};
+use crate::trace::tracer::Delivery;
+use crate::trace::Category;
 
 /// What caused an event: it decides the EXT bit of error codes and whether
 /// the gate's DPL is checked.
@@ -54,6 +56,9 @@ impl Cpu {
             if let Exception::PageFault { addr, .. } = current {
                 self.cr2 = addr;
             }
+            if self.trace.is_on() {
+                self.trace_exception(current);
+            }
             // Fault-class exceptions push RF = 1 so that the faulting
             // instruction, restarted by IRET, does not hit an instruction
             // breakpoint again (SDM Vol. 3A, 17.3.1.1).
@@ -74,6 +79,9 @@ impl Cpu {
             };
         }
         self.triple_fault = true;
+        if let Some(mut t) = self.trace.on(Category::Cpu) {
+            t.triple_fault(self.instret);
+        }
     }
 
     /// Delivers a hardware interrupt or NMI with the given vector.
@@ -107,10 +115,126 @@ impl Cpu {
     ) -> Result<(), Exception> {
         self.halted = false;
         self.exit_block = true;
-        match self.mode {
+        let r = match self.mode {
             Mode::Real => self.deliver_real(vector),
             m if m.is_long() => self.deliver_long(vector, error, src),
             _ => self.deliver_protected(vector, error, src),
+        };
+        if r.is_ok() && self.trace.is_on() {
+            self.trace_delivery(vector, src);
+        }
+        r
+    }
+
+    /// Records an exception about to be delivered (`trace`, category cpu;
+    /// page faults also on the MMU track).
+    #[cold]
+    fn trace_exception(&mut self, e: Exception) {
+        let address = match e {
+            Exception::PageFault { addr, .. } => Some(addr),
+            _ => None,
+        };
+        let (instret, rip) = (self.instret, self.rip);
+        if !self.trace.wants(Category::Cpu) && !self.trace.wants(Category::Mmu) {
+            return;
+        }
+        if let Some(mut t) = self.trace.any() {
+            t.exception(
+                instret,
+                e.mnemonic(),
+                e.vector(),
+                e.error_code(),
+                address,
+                rip,
+            );
+        }
+    }
+
+    /// Records that a handler was entered (a slice on the CPU track that
+    /// the matching IRET ends).
+    #[cold]
+    fn trace_delivery(&mut self, vector: u8, src: Source) {
+        let how = match src {
+            Source::Exception => Delivery::Exception,
+            Source::External => Delivery::External,
+            Source::Software => Delivery::Software,
+        };
+        let instret = self.instret;
+        if let Some(mut t) = self.trace.any() {
+            // The interrupt count feeds the counters even when cpu events
+            // are not recorded.
+            if t.wants(Category::Cpu) {
+                t.interrupt_enter(instret, vector, how);
+            } else if how == Delivery::External {
+                t.count_interrupt();
+            }
+        }
+    }
+
+    /// IRET completed: ends the innermost handler slice when tracing.
+    #[inline]
+    pub fn trace_interrupt_return(&mut self) {
+        if let Some(mut t) = self.trace.on(Category::Cpu) {
+            t.interrupt_return(self.instret);
+        }
+    }
+
+    /// Whether the next [`step`](Self::step) executes the instruction at
+    /// CS:RIP (rather than taking an interrupt or staying halted).
+    pub fn will_execute(&mut self) -> bool {
+        if self.triple_fault || self.control.is_some() {
+            return false;
+        }
+        if self.interrupt_shadow || self.flags.test(rflags::TF | rflags::RF) {
+            return true;
+        }
+        let interrupt = (self.nmi_pending && !self.nmi_blocked)
+            || (self.flags.test(rflags::IF) && self.bus.interrupt_pending());
+        !interrupt && !self.halted
+    }
+
+    /// Runs one instruction, or takes one pending interrupt, exactly as
+    /// `run` would at that boundary (the instruction trace's slow path).
+    pub fn step(&mut self) -> Stop {
+        if self.triple_fault {
+            return Stop::TripleFault;
+        }
+        if let Some(c) = self.control.take() {
+            return Stop::Control(c);
+        }
+        if !self.interrupt_shadow && !self.flags.test(rflags::TF | rflags::RF) {
+            if self.nmi_pending && !self.nmi_blocked {
+                self.nmi_pending = false;
+                self.nmi_blocked = true;
+                self.deliver_external(2);
+                return self.stop_after_step();
+            }
+            if self.flags.test(rflags::IF) && self.bus.interrupt_pending() {
+                let vector = self.bus.acknowledge_interrupt();
+                self.deliver_external(vector);
+                return self.stop_after_step();
+            }
+            if self.halted {
+                return Stop::Halted;
+            }
+            // `run` takes one instruction at a time under an interrupt
+            // shadow; interrupts were just checked, as they would be.
+            self.interrupt_shadow = true;
+        }
+        let stop = self.run(1);
+        if self.halted && stop == Stop::Budget {
+            return Stop::Halted;
+        }
+        stop
+    }
+
+    fn stop_after_step(&mut self) -> Stop {
+        if self.triple_fault {
+            Stop::TripleFault
+        } else if let Some(c) = self.control.take() {
+            Stop::Control(c)
+        } else {
+            Stop::Budget
         }
     }
 

@@ -89,6 +89,8 @@ pub struct Cpu {
     pub(crate) triple_fault: bool,
     /// A reset or exit the board asked for; `run` returns it.
     pub(crate) control: Option<crate::bus::Control>,
+    /// The trace handle (empty unless a trace is taken; `trace`).
+    pub trace: crate::trace::Trace,
 }
 
 impl Cpu {
@@ -130,6 +132,7 @@ impl Cpu {
             nmi_blocked: false,
             triple_fault: false,
             control: None,
+            trace: crate::trace::Trace::off(),
         };
         cpu.reset();
         cpu
@@ -201,6 +204,7 @@ impl Cpu {
     /// Recomputes `mode` from CR0.PE, EFER.LMA, RFLAGS.VM and CS.
     pub fn update_mode(&mut self) {
         let cs = self.seg[SegReg::Cs as usize];
+        let old = self.mode;
         self.mode = if self.cr0 & cr0::PE == 0 {
             Mode::Real
         } else if self.efer & efer::LMA != 0 {
@@ -219,6 +223,11 @@ impl Cpu {
             Mode::Protected16
         };
         self.exit_block = true;
+        if self.mode != old {
+            if let Some(mut t) = self.trace.on(crate::trace::Category::Cpu) {
+                t.mode_switch(self.instret, mode_name(old), mode_name(self.mode));
+            }
+        }
     }
 
     /// The registers the page walker needs.
@@ -314,6 +323,19 @@ impl Cpu {
             self.ldtr.selector
         );
         s
+    }
+}
+
+/// The mode's name in traces.
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Real => "real",
+        Mode::Virtual8086 => "virtual-8086",
+        Mode::Protected16 => "protected 16-bit",
+        Mode::Protected32 => "protected 32-bit",
+        Mode::Compat16 => "compatibility 16-bit",
+        Mode::Compat32 => "compatibility 32-bit",
+        Mode::Long64 => "64-bit",
     }
 }
 

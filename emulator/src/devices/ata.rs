@@ -62,6 +62,7 @@
 use super::disk::{Disk, SECTOR_SIZE};
 use super::{IrqLine, PortDevice};
 use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
+use crate::trace::{Category, Trace};
 
 /// Register offsets.
 pub mod reg {
@@ -291,6 +292,12 @@ enum Outcome {
 /// One ATA channel with up to two hard disks.
 #[derive(Debug)]
 pub struct AtaChannel {
+    /// Commands and their completion go to the trace (`trace`) as
+    /// channel `trace_channel`.
+    pub trace: Trace,
+    pub trace_channel: usize,
+    /// The drive whose command is open in the trace.
+    trace_open: Option<usize>,
     irq: IrqLine,
     drives: [Option<Drive>; 2],
     regs: TaskFile,
@@ -303,6 +310,9 @@ pub struct AtaChannel {
 impl AtaChannel {
     pub fn new(irq: IrqLine, master: Option<Disk>, slave: Option<Disk>) -> AtaChannel {
         let mut channel = AtaChannel {
+            trace: Trace::off(),
+            trace_channel: 0,
+            trace_open: None,
             irq,
             drives: [
                 master.map(|d| Drive::new(d, 0)),
@@ -567,6 +577,9 @@ impl AtaChannel {
         let drive = self.drives[index].as_mut().expect("present");
         drive.transfer = None;
         drive.error = 0;
+        if self.trace.is_on() {
+            self.trace_command(index, opcode);
+        }
         let outcome = self.execute(index, opcode);
         match outcome {
             Outcome::Transfer => {
@@ -589,6 +602,42 @@ impl AtaChannel {
                 self.drives[index].as_mut().expect("present").fail(err);
                 self.raise();
             }
+        }
+    }
+
+    /// Opens the command's slice in the trace, with the address and count
+    /// the registers hold now.
+    #[cold]
+    fn trace_command(&mut self, index: usize, opcode: u8) {
+        let ext = matches!(
+            opcode,
+            cmd::READ_SECTORS_EXT
+                | cmd::READ_MULTIPLE_EXT
+                | cmd::WRITE_SECTORS_EXT
+                | cmd::WRITE_MULTIPLE_EXT
+                | cmd::READ_VERIFY_EXT
+        );
+        let lba = self.address(index, ext).unwrap_or(0);
+        let count = self.count(ext) as u32;
+        if let Some(mut t) = self.trace.on(Category::Ata) {
+            t.ata_command(self.trace_channel, index as u8, opcode, lba, count);
+            self.trace_open = Some(index);
+        }
+    }
+
+    /// Closes the command's slice once its data phase is over.
+    fn trace_check_done(&mut self) {
+        let Some(index) = self.trace_open else { return };
+        let Some(drive) = self.drives[index].as_ref() else {
+            return;
+        };
+        if drive.transfer.is_some() {
+            return;
+        }
+        let (status, error) = (drive.status, drive.error);
+        self.trace_open = None;
+        if let Some(mut t) = self.trace.on(Category::Ata) {
+            t.ata_complete(self.trace_channel, status, error);
         }
     }
 
@@ -935,6 +984,23 @@ fn put_string(words: &mut [u16], s: &str) {
 
 impl PortDevice for AtaChannel {
     fn read(&mut self, offset: u16, size: u8) -> u32 {
+        let v = self.port_read(offset, size);
+        if self.trace_open.is_some() {
+            self.trace_check_done();
+        }
+        v
+    }
+
+    fn write(&mut self, offset: u16, size: u8, value: u32) {
+        self.port_write(offset, size, value);
+        if self.trace_open.is_some() {
+            self.trace_check_done();
+        }
+    }
+}
+
+impl AtaChannel {
+    fn port_read(&mut self, offset: u16, size: u8) -> u32 {
         let size = size.clamp(1, 4);
         if offset == reg::DATA {
             if self.no_devices() {
@@ -955,7 +1021,7 @@ impl PortDevice for AtaChannel {
         value
     }
 
-    fn write(&mut self, offset: u16, size: u8, value: u32) {
+    fn port_write(&mut self, offset: u16, size: u8, value: u32) {
         let size = size.clamp(1, 4);
         if offset == reg::DATA {
             self.write_data(size, value);

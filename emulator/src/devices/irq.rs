@@ -17,6 +17,8 @@ pub struct IrqLines {
     /// Set whenever a level changes: lets the board skip asking the
     /// interrupt controller when nothing it samples has moved.
     changed: Cell<bool>,
+    /// Level changes go to the trace (`trace`; set once, by the board).
+    trace: std::cell::RefCell<crate::trace::Trace>,
 }
 
 impl IrqLines {
@@ -48,11 +50,19 @@ impl IrqLines {
         self.changed.replace(false)
     }
 
+    /// Sends every level change to `trace`.
+    pub fn set_trace(&self, trace: crate::trace::Trace) {
+        *self.trace.borrow_mut() = trace;
+    }
+
     fn set(&self, irq: u8, high: bool) {
         let bit = 1u16 << irq;
         let old = self.level.get();
         if (old & bit != 0) != high {
             self.changed.set(true);
+            if let Some(mut t) = self.trace.borrow().on(crate::trace::Category::Irq) {
+                t.irq_line(irq, high);
+            }
         }
         if high {
             if old & bit == 0 {

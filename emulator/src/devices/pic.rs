@@ -67,6 +67,7 @@
 //!   offsets beyond 3.
 
 use super::{IrqLines, PortDevice};
+use crate::trace::{Category, Trace};
 use std::rc::Rc;
 
 /// Offsets of the two chips' port pairs within the device.
@@ -468,6 +469,8 @@ impl Chip {
 #[derive(Debug)]
 pub struct PicPair {
     lines: Rc<IrqLines>,
+    /// Acknowledges and EOIs go to the trace (`trace`).
+    pub trace: Trace,
     master: Chip,
     slave: Chip,
     /// The slave's INT output as the master's IR2 last saw it (for edges).
@@ -480,6 +483,7 @@ impl PicPair {
     pub fn new(lines: Rc<IrqLines>) -> PicPair {
         PicPair {
             lines,
+            trace: Trace::off(),
             master: Chip::new(Role::Master),
             slave: Chip::new(Role::Slave),
             slave_int: false,
@@ -497,41 +501,48 @@ impl PicPair {
     /// chip that answers, with its ISR untouched).
     pub fn acknowledge(&mut self) -> u8 {
         self.sample();
-        let level = match self.master.requested() {
+        let (level, requested) = match self.master.requested() {
             Some(level) => {
                 self.master.accept(level);
-                level
+                (level, true)
             }
-            None => SPURIOUS_LEVEL,
+            None => (SPURIOUS_LEVEL, false),
         };
-        let vector = if self.master.cascades(level) {
+        let (vector, irq) = if self.master.cascades(level) {
             if self.slave.slave_id() == level {
                 self.acknowledge_slave()
             } else {
                 // CAS lines name a slave that is not there.
-                BUS_FLOAT
+                (BUS_FLOAT, None)
             }
         } else {
-            self.master.vector(level)
+            (self.master.vector(level), requested.then_some(level))
         };
         self.update_cascade();
+        // With cpu events only, the handler is still named by its IRQ.
+        if self.trace.wants(Category::Irq) || self.trace.wants(Category::Cpu) {
+            if let Some(mut t) = self.trace.any() {
+                t.pic_acknowledge(irq, vector);
+            }
+        }
         vector
     }
 
-    /// The slave's part of an INTA cycle the master passed down.
-    fn acknowledge_slave(&mut self) -> u8 {
-        let level = match self.slave.requested() {
+    /// The slave's part of an INTA cycle the master passed down: the
+    /// vector and the IRQ (8-15) it answers, if any.
+    fn acknowledge_slave(&mut self) -> (u8, Option<u8>) {
+        let (level, irq) = match self.slave.requested() {
             Some(level) => {
                 self.slave.accept(level);
-                level
+                (level, Some(8 + level))
             }
-            None => SPURIOUS_LEVEL,
+            None => (SPURIOUS_LEVEL, None),
         };
         // The slave's INT is answered by this cycle: a request still
         // pending after it reaches the master as a new edge, not lost in a
         // line that never went low.
         self.slave_int = false;
-        self.slave.vector(level)
+        (self.slave.vector(level), irq)
     }
 
     /// Takes the device lines into the IRRs: IRQ 0-7 (but 2) to the master,
@@ -602,7 +613,20 @@ impl PortDevice for PicPair {
         self.sample();
         for (i, at) in Self::bytes(offset, size) {
             if let Some((chip, data)) = self.chip(at) {
-                chip.write(data, (value >> (8 * i)) as u8);
+                let byte = (value >> (8 * i)) as u8;
+                let isr = chip.isr;
+                chip.write(data, byte);
+                let is_eoi =
+                    !data && byte & (icw1::SELECT | ocw3::SELECT) == 0 && byte & ocw2::EOI != 0;
+                if is_eoi && self.trace.is_on() {
+                    let ended = isr & !self.chip(at).map_or(isr, |(c, _)| c.isr);
+                    let base = if at >= 2 { 8 } else { 0 };
+                    let irq = (ended != 0).then(|| base + ended.trailing_zeros() as u8);
+                    if let Some(mut t) = self.trace.on(Category::Irq) {
+                        let controller = if at >= 2 { "slave" } else { "master" };
+                        t.pic_eoi(controller, irq, byte & ocw2::SPECIFIC != 0);
+                    }
+                }
             }
         }
         self.update_cascade();

@@ -47,6 +47,7 @@
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
 use crate::machine::snapshot::{Persist, Result as SnapResult, SnapshotError, StateIo};
+use crate::trace::{Category, Trace};
 
 /// The input clock of the PC's 8254.
 pub const CLOCK_HZ: u64 = 1_193_182;
@@ -631,6 +632,8 @@ pub struct Pit {
     now: Now,
     /// The pulse up to which IRQ 0 reflects counter 0's OUT.
     irq_tick: u64,
+    /// Reprogramming goes to the trace (`trace`).
+    pub trace: Trace,
 }
 
 impl Pit {
@@ -640,6 +643,7 @@ impl Pit {
             counters: [Counter::new(true), Counter::new(true), Counter::new(false)],
             speaker: false,
             irq0,
+            trace: Trace::off(),
             now,
             irq_tick,
         }
@@ -721,7 +725,16 @@ impl Pit {
 
     fn write_byte(&mut self, offset: u16, value: u8, t: u64) {
         match offset {
-            0..=2 => self.counters[offset as usize].write(value, t),
+            0..=2 => {
+                let c = &mut self.counters[offset as usize];
+                c.write(value, t);
+                // A complete count (both bytes of a word access) is loaded.
+                if c.low_byte_written.is_none() {
+                    if let Some(mut tr) = self.trace.on(Category::Pit) {
+                        tr.pit_program(offset as u8, c.mode(), c.count_of(c.count_register));
+                    }
+                }
+            }
             OFFSET_CONTROL => self.write_control(value, t),
             OFFSET_PORT_B => {
                 self.speaker = value & PORT_B_SPEAKER != 0;

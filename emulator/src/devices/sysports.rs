@@ -56,6 +56,8 @@ impl PortDevice for SystemControlA {
 #[derive(Debug, Default)]
 pub struct PostPort {
     codes: Vec<u8>,
+    /// Codes go to the trace (`trace`).
+    pub trace: crate::trace::Trace,
 }
 
 impl PostPort {
@@ -79,6 +81,9 @@ impl PortDevice for PostPort {
             self.codes.remove(0);
         }
         self.codes.push(value as u8);
+        if let Some(mut t) = self.trace.on(crate::trace::Category::Post) {
+            t.post_code(value as u8);
+        }
     }
 }
 

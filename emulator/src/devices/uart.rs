@@ -78,6 +78,7 @@
 
 use super::{IrqLine, Nanos, Now, PortDevice, Timed};
 use crate::machine::snapshot::{Persist, Result as SnapResult, StateIo};
+use crate::trace::{Category, Trace};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
 
@@ -206,6 +207,9 @@ struct RxChar {
 
 /// One 16550A.
 pub struct Uart {
+    /// Bytes sent and received go to the trace (`trace`) as COM`com`.
+    pub trace: Trace,
+    pub com: u8,
     irq: IrqLine,
     now: Now,
     output: Sender<u8>,
@@ -247,6 +251,8 @@ impl Uart {
     /// transmitting to `output` and receiving from `input`.
     pub fn new(irq: IrqLine, now: Now, output: Sender<u8>, input: Receiver<u8>) -> Uart {
         let uart = Uart {
+            trace: Trace::off(),
+            com: 1,
             irq,
             now,
             output,
@@ -423,6 +429,9 @@ impl Uart {
         self.thre_pending = false;
         self.update_irq();
         let byte = byte & self.word_mask();
+        if let Some(mut t) = self.trace.on(Category::Uart) {
+            t.uart_byte(self.com, true, byte);
+        }
         if self.loopback() {
             let now = self.now.get();
             self.receive(byte, 0, now);
@@ -438,6 +447,9 @@ impl Uart {
     fn read_rbr(&mut self) -> u8 {
         if let Some(ch) = self.rx.pop_front() {
             self.last_rx = ch.byte;
+            if let Some(mut t) = self.trace.on(Category::Uart) {
+                t.uart_byte(self.com, false, ch.byte);
+            }
             if let Some(next) = self.rx.front() {
                 self.line_errors |= next.errors;
             }

@@ -20,6 +20,7 @@
 //! | 0x170-0x177, 0x376         | ATA channel 1                  | 15  |
 //! | 0xE9                       | debug console                  |     |
 //! | 0xF4-0xF7                  | exit device (isa-debug-exit)   |     |
+//! | 0x540-0x54B                | trace annotations (`trace::annotate`) | |
 //!
 //! The CPU reaches the board through `bus::Bus`; the board's devices are
 //! shared between that bus and the run loop through `Rc<RefCell<Board>>`
@@ -43,6 +44,9 @@ use crate::devices::sysports::{DebugConsole, ExitPort, PostPort, SystemControlA}
 use crate::devices::uart::Uart;
 use crate::devices::{ControlQueue, IrqLines, Nanos, Now, PortDevice, Timed};
 use crate::memory::{MemoryError, PhysMemory};
+use crate::trace::annotate::{self, AnnotationPort};
+use crate::trace::instructions::{InstructionTrace, Window};
+use crate::trace::{Category, Trace, TraceOptions, TraceSink, Tracer};
 use clock::{Clock, ClockMode};
 use crossbeam_channel::{Receiver, Sender};
 use ports::PortMap;
@@ -68,6 +72,7 @@ enum Dev {
     Ata1,
     DebugCon,
     Exit,
+    Annotate,
 }
 
 /// A disk to attach, in order: the first is ATA0 master, then ATA0 slave,
@@ -180,9 +185,13 @@ pub struct Board {
     pub ata: [AtaChannel; 2],
     debugcon: DebugConsole,
     exit: ExitPort,
+    annotate: AnnotationPort,
     control: ControlQueue,
     now: Now,
     clock: Clock,
+    lines: Rc<IrqLines>,
+    /// The trace handle (empty unless a trace is taken).
+    trace: Trace,
 }
 
 impl Board {
@@ -200,12 +209,14 @@ impl Board {
             Dev::Ata1 => &mut self.ata[1],
             Dev::DebugCon => &mut self.debugcon,
             Dev::Exit => &mut self.exit,
+            Dev::Annotate => &mut self.annotate,
         }
     }
 
     /// Brings every timed device to time `now`.
     fn advance(&mut self, now: Nanos) {
         self.now.set(now);
+        self.trace.sync(now);
         self.pit.advance(now);
         self.cmos.advance(now);
         self.com1.advance(now);
@@ -244,6 +255,7 @@ impl Board {
         m.add(0x376, 1, Dev::Ata1, 8);
         m.add(0xE9, 1, Dev::DebugCon, 0);
         m.add(0xF4, 4, Dev::Exit, 0);
+        m.add(annotate::BASE, annotate::LEN, Dev::Annotate, 0);
         m
     }
 }
@@ -264,6 +276,7 @@ impl Bus for BoardBus {
         let b = self.board.borrow();
         let t = b.clock.now(instret);
         b.now.set(t);
+        b.trace.sync(t);
     }
     fn take_control(&mut self) -> Option<Control> {
         self.board.borrow().control.pop()
@@ -275,14 +288,21 @@ impl Bus for BoardBus {
     fn io_read(&mut self, port: u16, size: AccessSize) -> u32 {
         self.intr.set(None);
         let mut b = self.board.borrow_mut();
-        match b.ports.lookup(port, size) {
+        let value = match b.ports.lookup(port, size) {
             Some((d, off)) => b.device(d).read(off, size),
             None => all_ones(size) as u32,
+        };
+        if let Some(mut t) = b.trace.on(Category::Ports) {
+            t.port_io(port, size, value, false);
         }
+        value
     }
     fn io_write(&mut self, port: u16, size: AccessSize, value: u32) {
         self.intr.set(None);
         let mut b = self.board.borrow_mut();
+        if let Some(mut t) = b.trace.on(Category::Ports) {
+            t.port_io(port, size, value, true);
+        }
         if let Some((d, off)) = b.ports.lookup(port, size) {
             b.device(d).write(off, size, value);
         }
@@ -315,6 +335,10 @@ pub struct Machine {
     pub board: Rc<RefCell<Board>>,
     config: MachineConfig,
     quit: Receiver<()>,
+    /// The trace handle (empty unless `start_trace` was called).
+    trace: Trace,
+    /// The instruction trace's window, while it is open.
+    instructions: Option<InstructionTrace>,
 }
 
 /// Instructions per slice when no timer is due sooner: how often the loop
@@ -368,9 +392,12 @@ impl Machine {
             ata: [ata0, ata1],
             debugcon: DebugConsole::new(io.debug_out),
             exit: ExitPort::new(control.clone()),
+            annotate: AnnotationPort::default(),
             control,
             now,
             clock: Clock::new(config.clock),
+            lines: lines.clone(),
+            trace: Trace::off(),
         };
         let board = Rc::new(RefCell::new(board));
         let bus = BoardBus {
@@ -384,6 +411,8 @@ impl Machine {
             board,
             config,
             quit: io.quit,
+            trace: Trace::off(),
+            instructions: None,
         })
     }
 
@@ -425,6 +454,10 @@ impl Machine {
             let next = {
                 let mut b = self.board.borrow_mut();
                 let now = b.clock.now(self.cpu.instret);
+                if let Some(mut t) = self.trace.any() {
+                    t.set_clock(&b.clock);
+                    t.sample(self.cpu.instret, self.cpu.tlb.stats.misses);
+                }
                 b.advance(now);
                 let next = b.next_event();
                 if let Some(t) = next {
@@ -432,7 +465,18 @@ impl Machine {
                 }
                 next
             };
-            match self.cpu.run(budget) {
+            let stop = match self.instructions.as_mut() {
+                Some(window) if window.active() => {
+                    let end = self.cpu.instret.saturating_add(budget);
+                    let mut stop = Stop::Budget;
+                    while stop == Stop::Budget && self.cpu.instret < end && window.active() {
+                        stop = window.step(&mut self.cpu, &self.trace);
+                    }
+                    stop
+                }
+                _ => self.cpu.run(budget),
+            };
+            match stop {
                 Stop::Budget => {}
                 Stop::Halted => {
                     if let Some(outcome) = self.idle(next) {
@@ -482,7 +526,64 @@ impl Machine {
     /// A machine reset (triple fault, 8042 or port 0x92 reset): the CPU
     /// restarts at the reset vector; RAM keeps its contents.
     pub fn reset(&mut self) {
+        if let Some(mut t) = self.trace.on(Category::Cpu) {
+            t.reset(self.cpu.instret);
+        }
         self.cpu.reset();
+    }
+
+    /// Starts taking a trace: events selected by `options` go, as
+    /// Perfetto packets, to every sink (`trace`). Call before `run`; a
+    /// second call replaces the first trace.
+    pub fn start_trace(&mut self, options: TraceOptions, sinks: Vec<Box<dyn TraceSink>>) {
+        let clock = self.board.borrow().clock.clone();
+        let trace = Trace::new(Tracer::new(options, clock, sinks));
+        self.set_trace(trace);
+    }
+
+    /// Also records the instructions in `window` (needs a trace: see
+    /// `trace::instructions`).
+    pub fn trace_instructions(&mut self, window: Window) {
+        self.instructions = Some(InstructionTrace::new(window));
+    }
+
+    /// Ends the trace: closes open slices and flushes every sink. Nothing
+    /// more is recorded.
+    pub fn finish_trace(&mut self) {
+        if let Some(mut t) = self.trace.any() {
+            t.finish(self.cpu.instret);
+        }
+        self.set_trace(Trace::off());
+        self.instructions = None;
+    }
+
+    /// The trace handle (to add a sink while tracing, or to test whether
+    /// a trace is taken).
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Hands `trace` to every part that records events.
+    fn set_trace(&mut self, trace: Trace) {
+        self.cpu.trace = trace.clone();
+        self.cpu.tlb.trace = trace.clone();
+        let mut b = self.board.borrow_mut();
+        b.lines.set_trace(trace.clone());
+        b.pic.trace = trace.clone();
+        b.pit.trace = trace.clone();
+        b.post.trace = trace.clone();
+        b.com1.trace = trace.clone();
+        b.com1.com = 1;
+        b.com2.trace = trace.clone();
+        b.com2.com = 2;
+        for (i, ch) in b.ata.iter_mut().enumerate() {
+            ch.trace = trace.clone();
+            ch.trace_channel = i;
+        }
+        b.annotate.trace = trace.clone();
+        b.trace = trace.clone();
+        drop(b);
+        self.trace = trace;
     }
 
     /// The machine's current time (guest time under the virtual clock).

@@ -157,6 +157,9 @@ pub struct Tlb {
     /// they were (the CPU's block links) compares it.
     generation: u64,
     pub stats: TlbStats,
+    /// Fills (page walks) and flushes go to the trace (`trace`). Only the
+    /// miss and flush paths look at it, never a hit.
+    pub trace: crate::trace::Trace,
 }
 
 // SAFETY: the host pointers point into the guest RAM mapping and ROM buffer,
@@ -174,6 +177,7 @@ impl Default for Tlb {
             has_large: false,
             generation: 0,
             stats: TlbStats::default(),
+            trace: crate::trace::Trace::off(),
         }
     }
 }
@@ -211,12 +215,16 @@ impl Tlb {
         if entry.page_size > 4096 {
             self.has_large = true;
         }
+        if let Some(mut t) = self.trace.on(crate::trace::Category::Walk) {
+            t.page_walk(entry.page << 12, entry.phys_page, entry.page_size);
+        }
         self.sets[user as usize][index(entry.page)] = entry;
     }
 
     /// Drops every non-global entry (a MOV to CR3).
     pub fn flush_non_global(&mut self) {
         self.stats.flushes[FlushCause::Cr3 as usize] += 1;
+        self.trace_flush(FlushCause::Cr3, None);
         self.generation += 1;
         for set in &mut self.sets {
             for e in set.iter_mut().filter(|e| !e.global) {
@@ -228,11 +236,18 @@ impl Tlb {
     /// Drops every entry, global ones included, for `cause`.
     pub fn flush_all_for(&mut self, cause: FlushCause) {
         self.stats.flushes[cause as usize] += 1;
+        self.trace_flush(cause, None);
         self.generation += 1;
         for set in &mut self.sets {
             set.fill(TlbEntry::EMPTY);
         }
         self.has_large = false;
+    }
+
+    fn trace_flush(&self, cause: FlushCause, page: Option<u64>) {
+        if let Some(mut t) = self.trace.on(crate::trace::Category::Mmu) {
+            t.tlb_flush(&format!("{cause:?}"), page);
+        }
     }
 
     /// Drops every entry (reset, or a caller with no particular cause).
@@ -244,6 +259,7 @@ impl Tlb {
     /// every size that could cover it, global or not.
     pub fn flush_page(&mut self, lin: u64) {
         self.stats.flushes[FlushCause::Invlpg as usize] += 1;
+        self.trace_flush(FlushCause::Invlpg, Some(lin));
         self.generation += 1;
         self.drop_covering(lin >> 12);
     }

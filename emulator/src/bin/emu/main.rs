@@ -4,6 +4,8 @@ mod junit;
 mod mkimage;
 mod terminal;
 mod test;
+mod trace_args;
+mod trace_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use emulator::bare::{self, BareMode};
@@ -82,6 +84,9 @@ enum Command {
     /// once.
     #[command(after_help = EXIT_STATUS_HELP)]
     Test(test::TestArgs),
+    /// Views traces: `attach ADDR` to a running `emu run --trace-listen`,
+    /// `show FILE` to browse a recorded one, `stats FILE` for a summary.
+    Trace(trace_cmd::TraceArgs),
     /// Prints the path of the default disk image this build made, to take
     /// it to QEMU, `dd` or `debugfs`.
     Image,
@@ -174,6 +179,15 @@ struct RunArgs {
         conflicts_with = "snapshot_on"
     )]
     snapshot_after: Option<u64>,
+    /// Serve the trace live to viewers (`emu trace attach ADDR`) at ADDR:
+    /// HOST:PORT on loopback TCP (port 0 picks one; stderr says which) or
+    /// a Unix socket (unix:PATH). Any number of viewers may attach and
+    /// leave while the guest runs; a slow one loses events, never slows
+    /// the guest.
+    #[arg(long, value_name = "ADDR")]
+    trace_listen: Option<String>,
+    #[command(flatten)]
+    trace: trace_args::TraceArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -265,6 +279,7 @@ fn main() -> ExitCode {
         Command::Run(args) => ExitCode::from(run(args)),
         Command::Test(args) => ExitCode::from(test::test(args)),
         Command::Mkimage(args) => mkimage::mkimage(args),
+        Command::Trace(args) => trace_cmd::trace(args),
         Command::Image => {
             println!("{}", emulator::artifacts::DEFAULT_IMAGE);
             ExitCode::SUCCESS
@@ -431,6 +446,13 @@ fn run(args: RunArgs) -> u8 {
         Ok(p) => p,
         Err(e) => return host_error(e),
     };
+    let (live_server, live_sinks) = match trace_cmd::serve(args.trace_listen.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return host_error(e),
+    };
+    if let Err(e) = args.trace.start(&mut machine, live_sinks) {
+        return host_error(e);
+    }
 
     // With a snapshot to take, a monitor on the machine's thread watches
     // the output (and forwards it to the console).
@@ -465,8 +487,12 @@ fn run(args: RunArgs) -> u8 {
             outcome
         }
     };
+    machine.finish_trace();
     let post = machine.post_codes();
     drop(machine); // closes the output channels and flushes the disks
+    if let Some(server) = live_server {
+        trace_cmd::finish(server);
+    }
     let verdict = monitor.as_ref().and_then(|m| m.verdict().cloned());
     if let Some(m) = &monitor {
         for s in m.saved() {

@@ -131,7 +131,9 @@ fn int1(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
 
 /// IRET, IRETD, IRETQ.
 fn iret<const N: usize>(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
-    cpu.interrupt_return(N as u8)
+    cpu.interrupt_return(N as u8)?;
+    cpu.trace_interrupt_return();
+    Ok(())
 }
 
 /// The null stack-segment cache 64-bit mode uses for SS = 0..3.

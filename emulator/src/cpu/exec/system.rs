@@ -151,6 +151,9 @@ fn hlt(cpu: &mut Cpu, _: &Insn) -> Result<(), Exception> {
     require_cpl0(cpu)?;
     cpu.halted = true;
     cpu.exit_block = true;
+    if let Some(mut t) = cpu.trace.on(crate::trace::Category::Cpu) {
+        t.halt(cpu.instret, cpu.rip);
+    }
     Ok(())
 }
 
