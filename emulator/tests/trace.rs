@@ -502,3 +502,21 @@ fn emu_run_rejects_an_unknown_trace_category() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown trace category `bogus`"));
 }
+
+#[test]
+fn the_guest_kernel_annotates_its_processes_switches_and_system_calls() {
+    let (_, packets) = boot();
+
+    let processes: Vec<(Option<i32>, Option<String>)> = packets
+        .iter()
+        .filter_map(|p| p.track_descriptor.as_ref()?.process.clone())
+        .map(|p| (p.pid, p.process_name))
+        .collect();
+    // PID 1 starts as the kernel's init task and execs /sbin/init, which
+    // forks the shell (named after its parent until it execs sh).
+    assert!(processes.contains(&(Some(1), Some("init".into()))), "{processes:?}");
+    assert!(processes.contains(&(Some(2), Some("sh".into()))), "{processes:?}");
+    assert!(!named(packets, "execve").is_empty(), "system call slices");
+    assert!(!named(packets, "write").is_empty(), "the shell writes its prompt");
+    assert!(!named(packets, "sh (2)").is_empty(), "the shell ran on the CPU");
+}

@@ -48,6 +48,8 @@ pub fn run_init_process() -> bool {
     // stack, which nothing else uses until it first runs.
     let frame = unsafe { &mut *frame_at(t.kstack_top) };
     exec::install(t, loaded, frame, fxsave_at(t.kstack_top));
+    let name = path.rsplit('/').next().unwrap_or(path);
+    crate::kernel::trace::process_start(t.pid, 0, name);
     match namei::open("/dev/console", o::RDWR) {
         Ok(console) => {
             for fd in 0..3 {

@@ -30,6 +30,7 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     gdt::init();
     idt::init();
     syscall::init();
+    crate::kernel::trace::init();
     if !fpu::init() {
         panic!("CPU lacks FXSR/SSE/SSE2");
     }

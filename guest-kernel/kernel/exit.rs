@@ -67,6 +67,7 @@ pub fn do_exit(status: i32) -> ! {
     });
     crate::arch::x86_64::cpu::local_irq_disable();
     t.exit_status = status;
+    crate::kernel::trace::process_exit(me, status);
     t.state = TaskState::Zombie;
     notify_parent(t);
     if orphan_zombie && let Some(init) = task::find(1) {

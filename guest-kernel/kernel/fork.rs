@@ -105,6 +105,7 @@ pub fn do_fork(frame: &TrapFrame) -> KResult<Pid> {
     child.state = TaskState::Running;
     child.seq = sched::next_seq();
     task::insert(child);
+    crate::kernel::trace::process_start(pid, parent.pid, parent.comm());
     Ok(pid)
 }
 

@@ -27,5 +27,7 @@ pub mod sys;
 pub mod task;
 /// Time: jiffies at HZ, and nanoseconds since boot from the TSC.
 pub mod time;
+/// Annotations for the emulator's tracer (processes, switches, syscalls).
+pub mod trace;
 /// Wait queues: sleep until a condition holds.
 pub mod wait;

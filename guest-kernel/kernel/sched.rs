@@ -161,6 +161,7 @@ unsafe fn context_switch(prev: &mut Task, next: &mut Task) {
         }
         crate::arch::x86_64::tss::set_rsp0(next.kstack_top);
         cpu::wrmsr(MSR_FS_BASE, next.fs_base);
+        crate::kernel::trace::context_switch(prev.pid, next.pid);
         task::set_current(next);
         __switch_to_asm(&mut prev.ksp, next.ksp);
     }

@@ -143,7 +143,17 @@ pub fn do_syscall(frame: &mut TrapFrame) {
             frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
         ],
     );
+    let tid = current().pid;
+    crate::kernel::trace::syscall_entry(tid, n);
     let r = dispatch(n, a, frame);
+    // A successful execve has replaced the frame: there is no return.
+    if !(n == nr::EXECVE && r.is_ok()) {
+        let v = match r {
+            Ok(v) => v,
+            Err(Errno(e)) => -i64::from(e),
+        };
+        crate::kernel::trace::syscall_exit(tid, v);
+    }
     frame.rax = match r {
         Ok(v) => v as u64,
         Err(Errno(e)) => (-i64::from(e)) as u64,
@@ -691,6 +701,8 @@ fn sys_execve(path: u64, argv: u64, envp: u64, frame: &mut TrapFrame) -> KResult
     let t = current();
     let fx = fork::fxsave_at(t.kstack_top);
     exec::install(t, loaded, frame, fx);
+    let name = abs.rsplit('/').next().unwrap_or(&abs);
+    crate::kernel::trace::process_start(t.pid, t.ppid, name);
     Ok(0)
 }
 

@@ -83,7 +83,10 @@ pub extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         3 if !user => pr_warn!("int3 at RIP {:016x}", frame.rip),
         0..=31 if user => user_fault(frame),
         14 => {
-            if !crate::arch::x86_64::uaccess::fixup_exception(frame) {
+            if crate::arch::x86_64::uaccess::fixup_exception(frame) {
+                let tid = task::current_ids().0;
+                crate::kernel::trace::fault_handled(tid, cpu::read_cr2(), frame.error_code);
+            } else {
                 die(frame)
             }
         }
