@@ -121,6 +121,11 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
+    /// The ext2 inode number behind it, for the calls that change an
+    /// inode (`ftruncate`, `fchmod`, ...).
+    fn ext2_ino(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// An open file.
@@ -173,7 +178,12 @@ impl File {
         if !self.writable() {
             return Err(EBADF);
         }
-        let pos = self.pos.load(Ordering::Relaxed);
+        let append = self.flags.load(Ordering::Relaxed) & o::APPEND != 0;
+        let pos = if append && self.ops.seekable() {
+            self.ops.stat()?.size as u64
+        } else {
+            self.pos.load(Ordering::Relaxed)
+        };
         let n = self.ops.write(self, buf, pos)?;
         if self.ops.seekable() {
             self.pos.store(pos + n as u64, Ordering::Relaxed);

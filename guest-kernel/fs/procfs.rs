@@ -128,8 +128,9 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
         ["meminfo"] => file(5, meminfo()),
         ["mounts"] => file(
             9,
-            String::from(
-                "/dev/root / ext2 ro,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n",
+            format!(
+                "/dev/root / ext2 {},relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n",
+                if crate::fs::ext2::is_rw() { "rw" } else { "ro" }
             ),
         ),
         ["loadavg"] => {
@@ -213,9 +214,16 @@ fn meminfo() -> String {
     let kb = PAGE_SIZE / 1024;
     let total = page_alloc::managed_pages() as u64 * kb;
     let free = page_alloc::nr_free_pages() as u64 * kb;
+    let (buffers, dirty) = crate::fs::buffer::stats();
     format!(
-        "MemTotal:       {total:>8} kB\nMemFree:        {free:>8} kB\nMemAvailable:   {free:>8} kB\nBuffers:        {:>8} kB\nCached:         {:>8} kB\nSwapCached:     {:>8} kB\nSwapTotal:      {:>8} kB\nSwapFree:       {:>8} kB\nShmem:          {:>8} kB\n",
-        0, 0, 0, 0, 0, 0
+        "MemTotal:       {total:>8} kB\nMemFree:        {free:>8} kB\nMemAvailable:   {free:>8} kB\nBuffers:        {:>8} kB\nCached:         {:>8} kB\nSwapCached:     {:>8} kB\nSwapTotal:      {:>8} kB\nSwapFree:       {:>8} kB\nShmem:          {:>8} kB\nDirty:          {:>8} kB\n",
+        buffers / 1024,
+        0,
+        0,
+        0,
+        0,
+        0,
+        dirty / 1024
     )
 }
 
