@@ -123,11 +123,11 @@ pub fn open_mode(path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
         Err(e) => return Err(e),
     };
     let st = ops.stat()?;
-    if st.mode & s::IFMT == s::IFIFO {
-        if let Some(ino) = ops.ext2_ino() {
-            let end = super::pipe::open_fifo(ino, flags)?;
-            return Ok(File::new(end, flags, String::from(path)));
-        }
+    if st.mode & s::IFMT == s::IFIFO
+        && let Some(ino) = ops.ext2_ino()
+    {
+        let end = super::pipe::open_fifo(ino, flags)?;
+        return Ok(File::new(end, flags, String::from(path)));
     }
     if st.mode & s::IFMT == 0o120000 {
         // O_NOFOLLOW on a symbolic link (O_PATH is not supported).

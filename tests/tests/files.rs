@@ -182,3 +182,21 @@ fn killed_in_the_middle_of_writes_the_image_stays_readable() {
     let motd = debugfs(&fs, "cat /etc/motd");
     assert!(!motd.is_empty(), "debugfs cannot read /etc/motd after the kill");
 }
+
+#[test]
+fn usertests_file_cases_pass_inside_the_guest_on_the_writable_root() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = rw_image(&dir);
+    let run = session(&image, &["usertests", "poweroff"], None, 40_000_000_000);
+    let text = run.serial.replace('\r', "");
+    assert_eq!(run.outcome, Outcome::Exit(1), "console:\n{text}");
+    let out = output_of(&text, "usertests");
+    assert!(!out.contains("skipped"), "the file cases did not run:\n{out}");
+    for case in ["file_large_sparse", "dir_many_files", "unlink_while_open", "fifo_two_processes"] {
+        assert!(out.contains(&format!("{case}: ok")), "{case} did not pass:\n{out}");
+    }
+    let last = out.lines().last().unwrap_or("");
+    assert!(last.ends_with(" passed, 0 failed"), "usertests in the guest:\n{out}");
+    let (status, report) = e2fsck(&root_partition(&image, &dir));
+    assert_eq!(status, 0, "e2fsck after usertests:\n{report}");
+}

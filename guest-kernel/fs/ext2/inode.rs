@@ -239,7 +239,7 @@ impl Ext2 {
     pub fn truncate(&mut self, ino: u32, inode: &mut Inode, size: u64) -> KResult<()> {
         let bs = self.bs as u64;
         let first = size.div_ceil(bs);
-        if size < inode.size() && size % bs != 0 {
+        if size < inode.size() && !size.is_multiple_of(bs) {
             let blk = self.bmap(ino, inode, size / bs, false)?;
             if blk != 0 {
                 let within = (size % bs) as usize;
