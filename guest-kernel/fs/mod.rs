@@ -10,6 +10,8 @@
 //! writable ext2 come later and replace `root`'s direct use of the reader.
 
 pub mod bdev_reader;
+/// Disks and partitions as files (`/dev/hda`, `/dev/hda1`).
+pub mod blockdev;
 /// The buffer cache and its flush thread.
 pub mod buffer;
 /// `execve`: the ELF64 loader and the initial stack.

@@ -77,7 +77,11 @@ fn device(path: &str) -> Option<Box<dyn FileOps>> {
         "/dev/console" | "/dev/tty" | "/dev/ttyS0" | "/dev/tty0" => Some(Box::new(TtyFile)),
         "/dev/null" => Some(Box::new(NullDev { zero: false })),
         "/dev/zero" => Some(Box::new(NullDev { zero: true })),
-        _ => None,
+        _ => {
+            let name = path.strip_prefix("/dev/")?;
+            let dev = crate::block::lookup(name)?;
+            Some(Box::new(super::blockdev::BlockDevFile { dev }))
+        }
     }
 }
 
@@ -96,6 +100,15 @@ fn lookup_ops(path: &str, follow: bool) -> KResult<Box<dyn FileOps>> {
             Some((5, 0 | 1)) | Some((4, _)) => Ok(Box::new(TtyFile)),
             Some((1, 3)) => Ok(Box::new(NullDev { zero: false })),
             Some((1, 5)) => Ok(Box::new(NullDev { zero: true })),
+            Some((3, minor)) if inode.format() == ondisk::ext2::S_IFBLK => {
+                let name = if minor == 0 {
+                    String::from("hda")
+                } else {
+                    alloc::format!("hda{minor}")
+                };
+                let dev = crate::block::lookup(&name).ok_or(crate::kernel::errno::ENXIO)?;
+                Ok(Box::new(super::blockdev::BlockDevFile { dev }))
+            }
             _ => Err(crate::kernel::errno::ENXIO),
         };
     }
@@ -112,7 +125,20 @@ fn special(path: &str) -> bool {
 pub fn open_mode(path: &str, flags: u32, mode: u32) -> KResult<Arc<File>> {
     let ops = match lookup_ops(path, flags & o::NOFOLLOW == 0) {
         Ok(_) if flags & o::CREAT != 0 && flags & o::EXCL != 0 => return Err(EEXIST),
-        Ok(ops) => ops,
+        Ok(ops) => {
+            if ops.ext2_ino().is_some() {
+                let st = ops.stat()?;
+                let mut mask = 0;
+                if flags & o::ACCMODE != o::WRONLY {
+                    mask |= ext2::ops::MAY_READ;
+                }
+                if flags & o::ACCMODE != o::RDONLY || flags & o::TRUNC != 0 {
+                    mask |= ext2::ops::MAY_WRITE;
+                }
+                ext2::ops::permission(st.mode, st.uid, st.gid, mask)?;
+            }
+            ops
+        }
         Err(ENOENT) if flags & o::CREAT != 0 && !special(path) => {
             let t = task::current();
             let mode = (mode & !t.umask & 0o7777) as u16 | ondisk::ext2::S_IFREG;

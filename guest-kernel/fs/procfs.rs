@@ -92,7 +92,16 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
     match parts.as_slice() {
         [] => {
             let mut entries = alloc::vec![entry(1, dt::DIR, "."), entry(1, dt::DIR, "..")];
-            for name in ["uptime", "meminfo", "loadavg", "stat", "version", "mounts"] {
+            for name in [
+                "uptime",
+                "meminfo",
+                "loadavg",
+                "stat",
+                "version",
+                "mounts",
+                "filesystems",
+                "interrupts",
+            ] {
                 entries.push(entry(2, dt::REG, name));
             }
             entries.push(entry(3, dt::LNK, "self"));
@@ -163,6 +172,19 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                 time::realtime_ns() / 1_000_000_000 - time::uptime_ns() / 1_000_000_000
             );
             file(7, text)
+        }
+        ["filesystems"] => file(10, String::from("nodev\tproc\nnodev\tpipefs\n\text2\n")),
+        ["interrupts"] => {
+            let mut text = String::from("           CPU0\n");
+            crate::arch::x86_64::irq::for_each_irq(|n, count, name| {
+                let _ = writeln!(text, "{n:3}: {count:10}   XT-PIC  {name}");
+            });
+            let _ = writeln!(
+                text,
+                "ERR: {:10}",
+                crate::arch::x86_64::irq::spurious_count()
+            );
+            file(11, text)
         }
         ["version"] => file(
             8,

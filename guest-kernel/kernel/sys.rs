@@ -427,7 +427,17 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
         nr::ARCH_PRCTL => sys_arch_prctl(a[0] as u32, a[1]),
         nr::SYNC | nr::SYNCFS => crate::fs::ext2::sync().map(|_| 0),
         nr::MOUNT => sys_mount(a[0], a[1], a[2]),
-        nr::UMOUNT2 => Err(EPERM),
+        nr::UMOUNT2 => {
+            // The root and /proc are the only mounts, and both stay busy.
+            let target = namei::resolve_at(namei::AT_FDCWD, &user_path(a[0])?)?;
+            if current().cred.euid != 0 {
+                return Err(EPERM);
+            }
+            match target.as_str() {
+                "/" | "/proc" => Err(EBUSY),
+                _ => Err(EINVAL),
+            }
+        }
         nr::REBOOT => sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         nr::GETDENTS64 => sys_getdents64(fd, a[1], a[2] as usize),
         nr::SET_TID_ADDRESS => {

@@ -38,6 +38,37 @@ pub fn stat_of(ino: u32, inode: &Inode) -> Stat {
     }
 }
 
+/// `MAY_READ`, `MAY_WRITE`, `MAY_EXEC` (Linux's `inode_permission`).
+pub const MAY_READ: u32 = 4;
+pub const MAY_WRITE: u32 = 2;
+pub const MAY_EXEC: u32 = 1;
+
+/// Whether the current task may access a file of `mode`, `uid`, `gid`
+/// as `mask` asks: the owner's, the group's or the others' bits; root
+/// passes (Linux's `generic_permission` without capabilities).
+pub fn permission(mode: u32, uid: u32, gid: u32, mask: u32) -> KResult<()> {
+    let cred = crate::kernel::task::current().cred;
+    if cred.euid == 0 {
+        return Ok(());
+    }
+    let bits = if cred.euid == uid {
+        mode >> 6
+    } else if cred.egid == gid {
+        mode >> 3
+    } else {
+        mode
+    } & 7;
+    if bits & mask == mask {
+        Ok(())
+    } else {
+        Err(crate::kernel::errno::EACCES)
+    }
+}
+
+fn may(inode: &Inode, mask: u32) -> KResult<()> {
+    permission(u32::from(inode.mode), inode.uid(), inode.gid(), mask)
+}
+
 fn is_dir(i: &Inode) -> bool {
     i.mode & S_IFMT == S_IFDIR
 }
@@ -77,6 +108,7 @@ impl Ext2 {
                 if part.len() > 255 {
                     return Err(ENAMETOOLONG);
                 }
+                may(&inode, MAY_EXEC)?;
                 let found = self
                     .find_entry(ino, &mut inode, part.as_bytes())?
                     .ok_or(ENOENT)?;
@@ -124,6 +156,7 @@ impl Ext2 {
         if !is_dir(&inode) {
             return Err(ENOTDIR);
         }
+        may(&inode, MAY_WRITE | MAY_EXEC)?;
         Ok((ino, inode, name))
     }
 
