@@ -33,6 +33,16 @@ pub mod o {
     pub const CLOEXEC: u32 = 0o2000000;
 }
 
+/// `poll` event bits (asm-generic/poll.h).
+pub mod poll {
+    pub const IN: u32 = 0x1;
+    pub const PRI: u32 = 0x2;
+    pub const OUT: u32 = 0x4;
+    pub const ERR: u32 = 0x8;
+    pub const HUP: u32 = 0x10;
+    pub const NVAL: u32 = 0x20;
+}
+
 /// File type bits of `st_mode`.
 pub mod s {
     pub const IFMT: u32 = 0o170000;
@@ -120,6 +130,11 @@ pub trait FileOps: Send + Sync {
     /// Whether the file has an offset (`lseek` works).
     fn seekable(&self) -> bool {
         true
+    }
+    /// Readiness for `poll`/`select`: `POLLIN`, `POLLOUT`, `POLLHUP`
+    /// bits (regular files and devices are always ready).
+    fn poll(&self) -> u32 {
+        poll::IN | poll::OUT
     }
     /// The ext2 inode number behind it, for the calls that change an
     /// inode (`ftruncate`, `fchmod`, ...).

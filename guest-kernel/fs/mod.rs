@@ -27,6 +27,8 @@ pub mod pipe;
 /// A minimal read-only `/proc`.
 pub mod procfs;
 pub mod root;
+/// `poll` and `select`.
+pub mod select;
 
 pub use root::{mount_root, read_file};
 

@@ -248,4 +248,24 @@ impl FileOps for PipeEnd {
     fn seekable(&self) -> bool {
         false
     }
+
+    fn poll(&self) -> u32 {
+        use super::file::poll;
+        let i = self.pipe.inner.lock();
+        if self.write {
+            if i.readers == 0 {
+                poll::ERR | poll::OUT
+            } else if PIPE_SIZE - i.buf.len() >= PIPE_BUF {
+                poll::OUT
+            } else {
+                0
+            }
+        } else if !i.buf.is_empty() {
+            poll::IN | if i.writers == 0 { poll::HUP } else { 0 }
+        } else if i.writers == 0 {
+            poll::HUP
+        } else {
+            0
+        }
+    }
 }

@@ -143,6 +143,10 @@ mod nr {
     pub const UTIMENSAT: u64 = 280;
     pub const SYNCFS: u64 = 306;
     pub const RENAMEAT2: u64 = 316;
+    pub const POLL: u64 = 7;
+    pub const SELECT: u64 = 23;
+    pub const PSELECT6: u64 = 270;
+    pub const PPOLL: u64 = 271;
     pub const NEWFSTATAT: u64 = 262;
     pub const UNLINKAT: u64 = 263;
     pub const READLINKAT: u64 = 267;
@@ -316,6 +320,23 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
         nr::UTIMENSAT => sys_utimensat(a[0] as i32, a[1], a[2], a[3] as u32),
         nr::STATFS | nr::FSTATFS => sys_statfs(a[1]),
         nr::PWRITE64 => sys_pwrite(fd, a[1], a[2] as usize, a[3] as i64),
+        nr::POLL => {
+            let t = a[2] as i32;
+            let timeout = (t >= 0).then(|| t as u64 * 1_000_000);
+            crate::fs::select::do_poll(a[0], a[1] as usize, timeout)
+        }
+        nr::PPOLL => {
+            let timeout = crate::fs::select::timeout_of(a[2], false)?;
+            crate::fs::select::do_poll(a[0], a[1] as usize, timeout)
+        }
+        nr::SELECT => {
+            let timeout = crate::fs::select::timeout_of(a[4], true)?;
+            crate::fs::select::do_select(a[0] as usize, a[1], a[2], a[3], timeout)
+        }
+        nr::PSELECT6 => {
+            let timeout = crate::fs::select::timeout_of(a[4], false)?;
+            crate::fs::select::do_select(a[0] as usize, a[1], a[2], a[3], timeout)
+        }
         nr::READLINK => sys_readlinkat(namei::AT_FDCWD, a[0], a[1], a[2] as usize),
         nr::READLINKAT => sys_readlinkat(a[0] as i32, a[1], a[2], a[3] as usize),
         nr::UMASK => {
@@ -1078,6 +1099,11 @@ fn clock_ns(clock: u32) -> KResult<u64> {
 }
 
 /// Sleeps until `deadline_ns` of the monotonic clock (whole ticks).
+/// [`sleep_until`] for other modules (`poll`, `select`).
+pub fn sleep_until_pub(deadline_ns: u64) -> KResult<()> {
+    sleep_until(deadline_ns)
+}
+
 fn sleep_until(deadline_ns: u64) -> KResult<()> {
     let now = time::uptime_ns();
     if deadline_ns <= now {

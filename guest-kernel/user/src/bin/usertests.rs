@@ -76,6 +76,7 @@ const CASES: &[Case] = &[
     ("mmap_readonly_fault", mmap_readonly_fault),
     ("preemption", preemption),
     ("sched_fifo_preempts_other", sched_fifo_preempts_other),
+    ("poll_select_pipe", files::poll_select_pipe),
 ];
 
 /// How long one case may take before it is killed.

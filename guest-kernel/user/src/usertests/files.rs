@@ -428,3 +428,77 @@ fn fifo_two_processes() -> Outcome {
     })();
     finish(&dir, r)
 }
+
+/// `poll` and `select` on a pipe: nothing to read at first (a timeout of
+/// 0 and of 50 ms both return 0), the write end is writable; after a
+/// write the read end is readable; after the writer closes, POLLHUP.
+pub fn poll_select_pipe() -> Outcome {
+    const POLLIN: i16 = 1;
+    const POLLOUT: i16 = 4;
+    const POLLHUP: i16 = 0x10;
+    let (r, w) = err("pipe", sys::pipe())?;
+    let poll = |fds: &mut [[i16; 4]], timeout: i32| -> Result<usize, String> {
+        // struct pollfd { int fd; short events; short revents; } as 4 shorts.
+        // SAFETY: `fds` is an array of pollfd-sized records, writable.
+        let ret = unsafe {
+            sys::syscall(
+                7,
+                &[
+                    fds.as_mut_ptr() as usize,
+                    fds.len(),
+                    timeout as isize as usize,
+                ],
+            )
+        };
+        err("poll", ret)
+    };
+    let pfd = |fd: Fd, events: i16| [fd as i16, (fd >> 16) as i16, events, 0];
+    let mut fds = [pfd(r, POLLIN), pfd(w, POLLOUT)];
+    check!(
+        poll(&mut fds, 0)? == 1,
+        "poll: only the write end should be ready"
+    );
+    check!(fds[0][3] == 0 && fds[1][3] == POLLOUT, "revents {:?}", fds);
+    let mut only_r = [pfd(r, POLLIN)];
+    check!(
+        poll(&mut only_r, 50)? == 0,
+        "poll with nothing to read did not time out"
+    );
+    err("write", sys::write(w, b"x"))?;
+    check!(
+        poll(&mut only_r, -1)? == 1 && only_r[0][3] & POLLIN != 0,
+        "not readable after a write"
+    );
+    // select: the read end in the read set.
+    let mut set = [0u64; 16];
+    set[r as usize / 64] |= 1 << (r as usize % 64);
+    let mut tv = [0i64, 0];
+    // SAFETY: a 1024-bit fd_set and a timeval, both writable.
+    let n = err("select", unsafe {
+        sys::syscall(
+            23,
+            &[
+                r as usize + 1,
+                set.as_mut_ptr() as usize,
+                0,
+                0,
+                tv.as_mut_ptr() as usize,
+            ],
+        )
+    })?;
+    check!(
+        n == 1 && set[r as usize / 64] & (1 << (r as usize % 64)) != 0,
+        "select: {n}"
+    );
+    let mut buf = [0u8; 1];
+    err("read", sys::read(r, &mut buf))?;
+    err("close", sys::close(w))?;
+    let mut only_r = [pfd(r, POLLIN)];
+    check!(
+        poll(&mut only_r, -1)? == 1 && only_r[0][3] & POLLHUP != 0,
+        "no POLLHUP: {:?}",
+        only_r
+    );
+    let _ = sys::close(r);
+    Ok(())
+}
