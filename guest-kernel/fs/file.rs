@@ -358,6 +358,15 @@ impl FdTable {
         }
     }
 
+    /// The open descriptors, lowest first (`/proc/PID/fd`).
+    pub fn open_fds(&self) -> Vec<(i32, Arc<File>)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as i32, e.file.clone())))
+            .collect()
+    }
+
     /// Closes everything (exit).
     pub fn close_all(&mut self) {
         self.fds.clear();

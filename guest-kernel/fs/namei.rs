@@ -291,6 +291,9 @@ pub fn readlink(path: &str) -> KResult<Vec<u8>> {
     if path == "/proc/self" {
         return Ok(alloc::format!("{}", task::current().pid).into_bytes());
     }
+    if let Some(target) = procfs::fd_link_target(path) {
+        return Ok(target.into_bytes());
+    }
     if path.starts_with("/proc") || device(path).is_some() {
         return Err(EINVAL);
     }

@@ -212,6 +212,7 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                     {
                         entries.push(entry(base + 1 + i as u64, dt::REG, name));
                     }
+                    entries.push(entry(base + 6, dt::DIR, "fd"));
                     Ok(Box::new(ProcDir {
                         entries,
                         ino: base,
@@ -226,10 +227,79 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                 })),
                 ["comm"] => file(base + 4, format!("{}\n", t.comm())),
                 ["maps"] => file(base + 5, pid_maps(t)),
+                ["fd"] => {
+                    let mut entries =
+                        alloc::vec![entry(base + 6, dt::DIR, "."), entry(base, dt::DIR, "..")];
+                    for (fd, _) in t.files.open_fds() {
+                        entries.push(entry(
+                            base + 0x80 + (fd as u64 & 0x7f),
+                            dt::LNK,
+                            &format!("{fd}"),
+                        ));
+                    }
+                    Ok(Box::new(ProcDir {
+                        entries,
+                        ino: base + 6,
+                        uid: t.cred.uid,
+                    }))
+                }
+                ["fd", n] => {
+                    let fd: i32 = n.parse().map_err(|_| ENOENT)?;
+                    let file = t.files.get(fd).map_err(|_| ENOENT)?;
+                    Ok(Box::new(FdLink { file }))
+                }
                 _ => Err(ENOENT),
             }
         }
     }
+}
+
+/// `/proc/PID/fd/N`: opening it opens the same file (Linux's magic
+/// link); its `readlink` is the path the file was opened by.
+struct FdLink {
+    file: alloc::sync::Arc<File>,
+}
+
+impl FileOps for FdLink {
+    fn read(&self, f: &File, buf: &mut [u8], pos: u64) -> KResult<usize> {
+        let _ = f;
+        self.file.ops.read(&self.file, buf, pos)
+    }
+    fn write(&self, f: &File, buf: &[u8], pos: u64) -> KResult<usize> {
+        let _ = f;
+        self.file.ops.write(&self.file, buf, pos)
+    }
+    fn stat(&self) -> KResult<Stat> {
+        self.file.ops.stat()
+    }
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        self.file.ops.readdir()
+    }
+    fn poll(&self) -> u32 {
+        self.file.ops.poll()
+    }
+    fn seekable(&self) -> bool {
+        self.file.ops.seekable()
+    }
+}
+
+/// The target of `/proc/PID/fd/N`, if `path` names one.
+pub fn fd_link_target(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/proc/")?;
+    let mut parts = rest.split('/');
+    let pid = parts.next()?;
+    if parts.next()? != "fd" {
+        return None;
+    }
+    let fd: i32 = parts.next()?.parse().ok()?;
+    let pid: Pid = if pid == "self" {
+        task::current().pid
+    } else {
+        pid.parse().ok()?
+    };
+    let t = task::find(pid)?;
+    let file = t.files.get(fd).ok()?;
+    Some(file.path.clone())
 }
 
 fn meminfo() -> String {
