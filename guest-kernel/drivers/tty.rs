@@ -400,6 +400,15 @@ fn tty_ioctl(cmd: u32, arg: u64) -> KResult<i64> {
 pub struct TtyFile;
 
 impl FileOps for TtyFile {
+    fn poll(&self) -> u32 {
+        use crate::fs::file::poll;
+        if TTY.lock().ready.is_empty() {
+            poll::OUT
+        } else {
+            poll::IN | poll::OUT
+        }
+    }
+
     fn read(&self, file: &File, buf: &mut [u8], _pos: u64) -> KResult<usize> {
         tty_read(file, buf)
     }

@@ -33,6 +33,16 @@ pub mod o {
     pub const CLOEXEC: u32 = 0o2000000;
 }
 
+/// `poll` event bits (asm-generic/poll.h).
+pub mod poll {
+    pub const IN: u32 = 0x1;
+    pub const PRI: u32 = 0x2;
+    pub const OUT: u32 = 0x4;
+    pub const ERR: u32 = 0x8;
+    pub const HUP: u32 = 0x10;
+    pub const NVAL: u32 = 0x20;
+}
+
 /// File type bits of `st_mode`.
 pub mod s {
     pub const IFMT: u32 = 0o170000;
@@ -121,6 +131,16 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
+    /// Readiness for `poll`/`select`: `POLLIN`, `POLLOUT`, `POLLHUP`
+    /// bits (regular files and devices are always ready).
+    fn poll(&self) -> u32 {
+        poll::IN | poll::OUT
+    }
+    /// The ext2 inode number behind it, for the calls that change an
+    /// inode (`ftruncate`, `fchmod`, ...).
+    fn ext2_ino(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// An open file.
@@ -173,7 +193,12 @@ impl File {
         if !self.writable() {
             return Err(EBADF);
         }
-        let pos = self.pos.load(Ordering::Relaxed);
+        let append = self.flags.load(Ordering::Relaxed) & o::APPEND != 0;
+        let pos = if append && self.ops.seekable() {
+            self.ops.stat()?.size as u64
+        } else {
+            self.pos.load(Ordering::Relaxed)
+        };
         let n = self.ops.write(self, buf, pos)?;
         if self.ops.seekable() {
             self.pos.store(pos + n as u64, Ordering::Relaxed);
@@ -331,6 +356,15 @@ impl FdTable {
                 *slot = None;
             }
         }
+    }
+
+    /// The open descriptors, lowest first (`/proc/PID/fd`).
+    pub fn open_fds(&self) -> Vec<(i32, Arc<File>)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as i32, e.file.clone())))
+            .collect()
     }
 
     /// Closes everything (exit).

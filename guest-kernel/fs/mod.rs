@@ -10,9 +10,13 @@
 //! writable ext2 come later and replace `root`'s direct use of the reader.
 
 pub mod bdev_reader;
+/// Disks and partitions as files (`/dev/hda`, `/dev/hda1`).
+pub mod blockdev;
+/// The buffer cache and its flush thread.
+pub mod buffer;
 /// `execve`: the ELF64 loader and the initial stack.
 pub mod exec;
-/// Open ext2 files and directories over a shared, cached volume.
+/// ext2, read and write, over the buffer cache.
 pub mod ext2;
 /// Open files, descriptor tables, per-kind file operations.
 pub mod file;
@@ -23,6 +27,8 @@ pub mod pipe;
 /// A minimal read-only `/proc`.
 pub mod procfs;
 pub mod root;
+/// `poll` and `select`.
+pub mod select;
 
 pub use root::{mount_root, read_file};
 
@@ -50,5 +56,17 @@ fn show(text: &[u8]) {
     crate::drivers::serial::console_write(text);
     if !text.ends_with(b"\n") {
         crate::drivers::serial::console_write(b"\n");
+    }
+}
+
+/// Starts the buffer cache's flush thread if the root is writable (after
+/// init, so init keeps PID 1).
+pub fn start_bdflush() {
+    if !ext2::is_rw() {
+        return;
+    }
+    match crate::kernel::fork::kernel_thread("bdflush", buffer::bdflush) {
+        Ok(pid) => pr_info!("bdflush: started as pid {}", pid),
+        Err(_) => pr_warn!("bdflush: cannot start; dirty buffers wait for sync"),
     }
 }

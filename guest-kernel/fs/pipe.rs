@@ -27,6 +27,10 @@ struct PipeInner {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Opens of each end so far (a FIFO's open waits for the other end's
+    /// count to move).
+    reader_opens: u64,
+    writer_opens: u64,
 }
 
 /// The shared part of a pipe.
@@ -52,6 +56,8 @@ pub fn pipe(flags: u32) -> (Arc<File>, Arc<File>) {
             buf: VecDeque::new(),
             readers: 1,
             writers: 1,
+            reader_opens: 1,
+            writer_opens: 1,
         }),
         wait: WaitQueue::new(),
         ino: NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed),
@@ -71,6 +77,77 @@ pub fn pipe(flags: u32) -> (Arc<File>, Arc<File>) {
         String::from("pipe:"),
     );
     (r, w)
+}
+
+/// The pipes of open FIFOs, by inode number (Linux's `fs/fifo.c` keeps
+/// one in the inode): alive while an end is open.
+static FIFOS: SpinLock<alloc::collections::BTreeMap<u32, alloc::sync::Weak<Pipe>>> =
+    SpinLock::new(alloc::collections::BTreeMap::new());
+
+/// Opens FIFO inode `key` for reading or writing (`flags`' access mode).
+/// Without O_NONBLOCK, a reader waits for a writer and a writer for a
+/// reader; with it, a reader opens at once and a writer fails with ENXIO
+/// while there is no reader.
+pub fn open_fifo(key: u32, flags: u32) -> KResult<Box<dyn FileOps>> {
+    let write = match flags & o::ACCMODE {
+        o::RDONLY => false,
+        o::WRONLY => true,
+        _ => return Err(crate::kernel::errno::EINVAL),
+    };
+    let pipe = {
+        let mut fifos = FIFOS.lock();
+        match fifos.get(&key).and_then(|w| w.upgrade()) {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(Pipe {
+                    inner: SpinLock::new(PipeInner {
+                        buf: VecDeque::new(),
+                        readers: 0,
+                        writers: 0,
+                        reader_opens: 0,
+                        writer_opens: 0,
+                    }),
+                    wait: WaitQueue::new(),
+                    ino: u64::from(key),
+                });
+                fifos.insert(key, Arc::downgrade(&p));
+                p
+            }
+        }
+    };
+    let nonblock = flags & o::NONBLOCK != 0;
+    let seen = {
+        let mut i = pipe.inner.lock();
+        if write && nonblock && i.readers == 0 {
+            return Err(crate::kernel::errno::ENXIO);
+        }
+        if write {
+            i.writers += 1;
+            i.writer_opens += 1;
+            i.reader_opens
+        } else {
+            i.readers += 1;
+            i.reader_opens += 1;
+            i.writer_opens
+        }
+    };
+    pipe.wait.wake_up_all();
+    let end = PipeEnd {
+        pipe: pipe.clone(),
+        write,
+    };
+    if !nonblock {
+        // `end` is dropped (the count undone) if a signal interrupts.
+        pipe.wait.wait_event_interruptible(|| {
+            let i = pipe.inner.lock();
+            if write {
+                i.readers > 0 || i.reader_opens != seen
+            } else {
+                i.writers > 0 || i.writer_opens != seen
+            }
+        })?;
+    }
+    Ok(Box::new(end))
 }
 
 impl Drop for PipeEnd {
@@ -170,5 +247,25 @@ impl FileOps for PipeEnd {
 
     fn seekable(&self) -> bool {
         false
+    }
+
+    fn poll(&self) -> u32 {
+        use super::file::poll;
+        let i = self.pipe.inner.lock();
+        if self.write {
+            if i.readers == 0 {
+                poll::ERR | poll::OUT
+            } else if PIPE_SIZE - i.buf.len() >= PIPE_BUF {
+                poll::OUT
+            } else {
+                0
+            }
+        } else if !i.buf.is_empty() {
+            poll::IN | if i.writers == 0 { poll::HUP } else { 0 }
+        } else if i.writers == 0 {
+            poll::HUP
+        } else {
+            0
+        }
     }
 }

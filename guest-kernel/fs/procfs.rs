@@ -92,7 +92,16 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
     match parts.as_slice() {
         [] => {
             let mut entries = alloc::vec![entry(1, dt::DIR, "."), entry(1, dt::DIR, "..")];
-            for name in ["uptime", "meminfo", "loadavg", "stat", "version", "mounts"] {
+            for name in [
+                "uptime",
+                "meminfo",
+                "loadavg",
+                "stat",
+                "version",
+                "mounts",
+                "filesystems",
+                "interrupts",
+            ] {
                 entries.push(entry(2, dt::REG, name));
             }
             entries.push(entry(3, dt::LNK, "self"));
@@ -128,8 +137,9 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
         ["meminfo"] => file(5, meminfo()),
         ["mounts"] => file(
             9,
-            String::from(
-                "/dev/root / ext2 ro,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n",
+            format!(
+                "/dev/root / ext2 {},relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n",
+                if crate::fs::ext2::is_rw() { "rw" } else { "ro" }
             ),
         ),
         ["loadavg"] => {
@@ -163,6 +173,19 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
             );
             file(7, text)
         }
+        ["filesystems"] => file(10, String::from("nodev\tproc\nnodev\tpipefs\n\text2\n")),
+        ["interrupts"] => {
+            let mut text = String::from("           CPU0\n");
+            crate::arch::x86_64::irq::for_each_irq(|n, count, name| {
+                let _ = writeln!(text, "{n:3}: {count:10}   XT-PIC  {name}");
+            });
+            let _ = writeln!(
+                text,
+                "ERR: {:10}",
+                crate::arch::x86_64::irq::spurious_count()
+            );
+            file(11, text)
+        }
         ["version"] => file(
             8,
             format!(
@@ -189,6 +212,7 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                     {
                         entries.push(entry(base + 1 + i as u64, dt::REG, name));
                     }
+                    entries.push(entry(base + 6, dt::DIR, "fd"));
                     Ok(Box::new(ProcDir {
                         entries,
                         ino: base,
@@ -203,19 +227,95 @@ pub fn open(path: &str) -> KResult<Box<dyn FileOps>> {
                 })),
                 ["comm"] => file(base + 4, format!("{}\n", t.comm())),
                 ["maps"] => file(base + 5, pid_maps(t)),
+                ["fd"] => {
+                    let mut entries =
+                        alloc::vec![entry(base + 6, dt::DIR, "."), entry(base, dt::DIR, "..")];
+                    for (fd, _) in t.files.open_fds() {
+                        entries.push(entry(
+                            base + 0x80 + (fd as u64 & 0x7f),
+                            dt::LNK,
+                            &format!("{fd}"),
+                        ));
+                    }
+                    Ok(Box::new(ProcDir {
+                        entries,
+                        ino: base + 6,
+                        uid: t.cred.uid,
+                    }))
+                }
+                ["fd", n] => {
+                    let fd: i32 = n.parse().map_err(|_| ENOENT)?;
+                    let file = t.files.get(fd).map_err(|_| ENOENT)?;
+                    Ok(Box::new(FdLink { file }))
+                }
                 _ => Err(ENOENT),
             }
         }
     }
 }
 
+/// `/proc/PID/fd/N`: opening it opens the same file (Linux's magic
+/// link); its `readlink` is the path the file was opened by.
+struct FdLink {
+    file: alloc::sync::Arc<File>,
+}
+
+impl FileOps for FdLink {
+    fn read(&self, f: &File, buf: &mut [u8], pos: u64) -> KResult<usize> {
+        let _ = f;
+        self.file.ops.read(&self.file, buf, pos)
+    }
+    fn write(&self, f: &File, buf: &[u8], pos: u64) -> KResult<usize> {
+        let _ = f;
+        self.file.ops.write(&self.file, buf, pos)
+    }
+    fn stat(&self) -> KResult<Stat> {
+        self.file.ops.stat()
+    }
+    fn readdir(&self) -> KResult<Vec<DirEntry>> {
+        self.file.ops.readdir()
+    }
+    fn poll(&self) -> u32 {
+        self.file.ops.poll()
+    }
+    fn seekable(&self) -> bool {
+        self.file.ops.seekable()
+    }
+}
+
+/// The target of `/proc/PID/fd/N`, if `path` names one.
+pub fn fd_link_target(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/proc/")?;
+    let mut parts = rest.split('/');
+    let pid = parts.next()?;
+    if parts.next()? != "fd" {
+        return None;
+    }
+    let fd: i32 = parts.next()?.parse().ok()?;
+    let pid: Pid = if pid == "self" {
+        task::current().pid
+    } else {
+        pid.parse().ok()?
+    };
+    let t = task::find(pid)?;
+    let file = t.files.get(fd).ok()?;
+    Some(file.path.clone())
+}
+
 fn meminfo() -> String {
     let kb = PAGE_SIZE / 1024;
     let total = page_alloc::managed_pages() as u64 * kb;
     let free = page_alloc::nr_free_pages() as u64 * kb;
+    let (buffers, dirty) = crate::fs::buffer::stats();
     format!(
-        "MemTotal:       {total:>8} kB\nMemFree:        {free:>8} kB\nMemAvailable:   {free:>8} kB\nBuffers:        {:>8} kB\nCached:         {:>8} kB\nSwapCached:     {:>8} kB\nSwapTotal:      {:>8} kB\nSwapFree:       {:>8} kB\nShmem:          {:>8} kB\n",
-        0, 0, 0, 0, 0, 0
+        "MemTotal:       {total:>8} kB\nMemFree:        {free:>8} kB\nMemAvailable:   {free:>8} kB\nBuffers:        {:>8} kB\nCached:         {:>8} kB\nSwapCached:     {:>8} kB\nSwapTotal:      {:>8} kB\nSwapFree:       {:>8} kB\nShmem:          {:>8} kB\nDirty:          {:>8} kB\n",
+        buffers / 1024,
+        0,
+        0,
+        0,
+        0,
+        0,
+        dirty / 1024
     )
 }
 

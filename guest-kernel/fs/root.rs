@@ -109,6 +109,7 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
             lba
         );
     }
+    let rw = crate::init::cmdline::param("rw").is_some();
     let volume = match Volume::open(BlockDeviceReader::new(device)) {
         Ok(volume) => volume,
         Err(e) => {
@@ -116,17 +117,23 @@ pub fn mount_root() -> Result<&'static BlockDevice, FsError> {
             return Err(e.into());
         }
     };
+    if super::ext2::mount(device, rw).is_err() {
+        pr_err!("VFS: unable to mount root fs on {}", device.name());
+        return Err(FsError::NotMounted);
+    }
     let sb = volume.superblock();
     pr_info!(
-        "EXT2-fs ({}): mounted filesystem (read-only), {} inodes, {} blocks of {} bytes, {} groups",
+        "EXT2-fs ({}): mounted filesystem ({}), {} inodes, {} blocks of {} bytes, {} groups",
         device.name(),
+        if rw { "read-write" } else { "read-only" },
         sb.inodes_count,
         sb.blocks_count,
         volume.block_size(),
         volume.group_count()
     );
     pr_info!(
-        "VFS: Mounted root (ext2 filesystem) readonly on device {}.",
+        "VFS: Mounted root (ext2 filesystem) {} on device {}.",
+        if rw { "read-write" } else { "readonly" },
         device.name()
     );
     ROOT_DEVICE.init(device);
@@ -152,25 +159,19 @@ pub const MAX_FILE_READ: u64 = 16 << 20;
 
 /// The whole contents of the regular file at `path` on the root.
 pub fn read_file(path: &str) -> Result<Vec<u8>, FsError> {
-    let device = root_device().ok_or(FsError::NotMounted)?;
-    let mut volume = Volume::open(BlockDeviceReader::new(device))?;
-    let (_ino, inode) = volume.lookup(path)?;
-    if !inode.is_file() {
-        return Err(FsError::NotARegularFile);
-    }
-    if inode.size() > MAX_FILE_READ {
-        return Err(FsError::TooLarge(inode.size()));
-    }
-    let size = inode.size() as usize;
-    let mut data = vec![0u8; size];
-    let mut done = 0;
-    while done < size {
-        let n = volume.read(&inode, done as u64, &mut data[done..])?;
-        if n == 0 {
-            break;
+    root_device().ok_or(FsError::NotMounted)?;
+    super::ext2::with_fs(|fs| {
+        let (ino, mut inode) = fs.walk(path, true)?;
+        if !inode.is_file() {
+            return Ok(Err(FsError::NotARegularFile));
         }
-        done += n;
-    }
-    data.truncate(done);
-    Ok(data)
+        if inode.size() > MAX_FILE_READ {
+            return Ok(Err(FsError::TooLarge(inode.size())));
+        }
+        let mut data = vec![0u8; inode.size() as usize];
+        let n = fs.read_data(ino, &mut inode, 0, &mut data)?;
+        data.truncate(n);
+        Ok(Ok(data))
+    })
+    .unwrap_or(Err(FsError::Ext2(ext2::Error::NotFound)))
 }

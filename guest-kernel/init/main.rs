@@ -80,6 +80,7 @@ pub extern "C" fn kernel_main(boot_info_pa: u64) -> ! {
     fs::mount_root_and_show_motd();
 
     if super::init_process::run_init_process() {
+        fs::start_bdflush();
         crate::kernel::sched::cpu_idle()
     }
     pr_info!(

@@ -38,6 +38,9 @@ pub const ERANGE: Errno = Errno(34);
 pub const ENAMETOOLONG: Errno = Errno(36);
 pub const ENOSYS: Errno = Errno(38);
 pub const ELOOP: Errno = Errno(40);
+pub const ENOSPC: Errno = Errno(28);
+pub const EMLINK: Errno = Errno(31);
+pub const ENOTEMPTY: Errno = Errno(39);
 
 impl From<crate::kernel::wait::Interrupted> for Errno {
     fn from(_: crate::kernel::wait::Interrupted) -> Self {

@@ -121,3 +121,33 @@ pub fn create_init_task() -> KResult<&'static mut Task> {
     t.counter = sched::nice_to_ticks(0);
     Ok(t)
 }
+
+/// Starts a kernel thread (Linux's `kernel_thread`): a task with no user
+/// address space whose first switch "returns" into `entry`, which must
+/// enable interrupts and never return.
+pub fn kernel_thread(comm: &str, entry: extern "C" fn() -> !) -> KResult<Pid> {
+    let stack = page_alloc::alloc_pages(KSTACK_ORDER).ok_or(ENOMEM)?;
+    let pid = task::alloc_pid();
+    let mut t = Box::new(Task::new(pid, comm));
+    t.kstack = stack.to_virt() as u64;
+    t.kstack_top = t.kstack + KSTACK_SIZE;
+    let fx_ptr = fxsave_at(t.kstack_top);
+    // SAFETY: the new stack is ours alone. The switch frame (six
+    // callee-saved registers, then the return address) sits one word
+    // below the 16-aligned FXSAVE area, so `entry` starts with RSP = 8
+    // (mod 16), as after a call.
+    unsafe {
+        let sw = (fx_ptr as u64 - 8 * 8) as *mut u64;
+        let words = [0, 0, 0, 0, 0, 0, entry as *const () as u64, 0];
+        for (i, w) in words.iter().enumerate() {
+            sw.add(i).write(*w);
+        }
+        t.ksp = sw as u64;
+    }
+    t.ppid = 0;
+    t.counter = sched::nice_to_ticks(0);
+    t.state = TaskState::Running;
+    t.seq = sched::next_seq();
+    task::insert(t);
+    Ok(pid)
+}

@@ -122,6 +122,31 @@ mod nr {
     pub const TGKILL: u64 = 234;
     pub const OPENAT: u64 = 257;
     pub const MKDIRAT: u64 = 258;
+    pub const PWRITE64: u64 = 18;
+    pub const FSYNC: u64 = 74;
+    pub const FDATASYNC: u64 = 75;
+    pub const TRUNCATE: u64 = 76;
+    pub const FTRUNCATE: u64 = 77;
+    pub const FCHMOD: u64 = 91;
+    pub const CHOWN: u64 = 92;
+    pub const FCHOWN: u64 = 93;
+    pub const LCHOWN: u64 = 94;
+    pub const MKNOD: u64 = 133;
+    pub const STATFS: u64 = 137;
+    pub const FSTATFS: u64 = 138;
+    pub const MKNODAT: u64 = 259;
+    pub const FCHOWNAT: u64 = 260;
+    pub const RENAMEAT: u64 = 264;
+    pub const LINKAT: u64 = 265;
+    pub const SYMLINKAT: u64 = 266;
+    pub const FCHMODAT: u64 = 268;
+    pub const UTIMENSAT: u64 = 280;
+    pub const SYNCFS: u64 = 306;
+    pub const RENAMEAT2: u64 = 316;
+    pub const POLL: u64 = 7;
+    pub const SELECT: u64 = 23;
+    pub const PSELECT6: u64 = 270;
+    pub const PPOLL: u64 = 271;
     pub const NEWFSTATAT: u64 = 262;
     pub const UNLINKAT: u64 = 263;
     pub const READLINKAT: u64 = 267;
@@ -165,9 +190,14 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
     match n {
         nr::READ => sys_read(fd, a[1], a[2] as usize),
         nr::WRITE => sys_write(fd, a[1], a[2] as usize),
-        nr::OPEN => sys_openat(namei::AT_FDCWD, a[0], a[1] as u32),
-        nr::CREAT => sys_openat(namei::AT_FDCWD, a[0], o::CREAT | o::WRONLY | o::TRUNC),
-        nr::OPENAT => sys_openat(a[0] as i32, a[1], a[2] as u32),
+        nr::OPEN => sys_openat(namei::AT_FDCWD, a[0], a[1] as u32, a[2] as u32),
+        nr::CREAT => sys_openat(
+            namei::AT_FDCWD,
+            a[0],
+            o::CREAT | o::WRONLY | o::TRUNC,
+            a[1] as u32,
+        ),
+        nr::OPENAT => sys_openat(a[0] as i32, a[1], a[2] as u32, a[3] as u32),
         nr::CLOSE => current().files.close(fd).map(|_| 0),
         nr::STAT => sys_fstatat(namei::AT_FDCWD, a[0], a[1], 0),
         nr::LSTAT => sys_fstatat(namei::AT_FDCWD, a[0], a[1], namei::AT_SYMLINK_NOFOLLOW),
@@ -242,15 +272,81 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
             let f = namei::fget(fd)?;
             chdir(f.path.clone())
         }
-        nr::RENAME
-        | nr::MKDIR
-        | nr::RMDIR
-        | nr::LINK
-        | nr::UNLINK
-        | nr::SYMLINK
-        | nr::CHMOD
-        | nr::MKDIRAT
-        | nr::UNLINKAT => Err(EROFS),
+        nr::RENAME => sys_renameat(namei::AT_FDCWD, a[0], namei::AT_FDCWD, a[1], 0),
+        nr::RENAMEAT => sys_renameat(a[0] as i32, a[1], a[2] as i32, a[3], 0),
+        nr::RENAMEAT2 => sys_renameat(a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32),
+        nr::MKDIR => sys_mkdirat(namei::AT_FDCWD, a[0], a[1] as u32),
+        nr::MKDIRAT => sys_mkdirat(a[0] as i32, a[1], a[2] as u32),
+        nr::MKNOD => sys_mknodat(namei::AT_FDCWD, a[0], a[1] as u32, a[2]),
+        nr::MKNODAT => sys_mknodat(a[0] as i32, a[1], a[2] as u32, a[3]),
+        nr::RMDIR => sys_unlinkat(namei::AT_FDCWD, a[0], AT_REMOVEDIR),
+        nr::UNLINK => sys_unlinkat(namei::AT_FDCWD, a[0], 0),
+        nr::UNLINKAT => sys_unlinkat(a[0] as i32, a[1], a[2] as u32),
+        nr::LINK => sys_linkat(namei::AT_FDCWD, a[0], namei::AT_FDCWD, a[1], 0),
+        nr::LINKAT => sys_linkat(a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32),
+        nr::SYMLINK => sys_symlinkat(a[0], namei::AT_FDCWD, a[1]),
+        nr::SYMLINKAT => sys_symlinkat(a[0], a[1] as i32, a[2]),
+        nr::TRUNCATE => {
+            let ino = path_ino(namei::AT_FDCWD, a[0], true)?;
+            do_truncate(ino, a[1] as i64)
+        }
+        nr::FTRUNCATE => {
+            let f = namei::fget(fd)?;
+            if !f.writable() {
+                return Err(EINVAL);
+            }
+            do_truncate(f.ops.ext2_ino().ok_or(EINVAL)?, a[1] as i64)
+        }
+        nr::FSYNC | nr::FDATASYNC => {
+            namei::fget(fd)?;
+            crate::fs::ext2::sync().map(|_| 0)
+        }
+        nr::CHMOD => do_chmod(path_ino(namei::AT_FDCWD, a[0], true)?, a[1] as u32),
+        nr::FCHMODAT => do_chmod(path_ino(a[0] as i32, a[1], true)?, a[2] as u32),
+        nr::FCHMOD => do_chmod(namei::fget(fd)?.ops.ext2_ino().ok_or(EPERM)?, a[1] as u32),
+        nr::CHOWN => do_chown(
+            path_ino(namei::AT_FDCWD, a[0], true)?,
+            a[1] as u32,
+            a[2] as u32,
+        ),
+        nr::LCHOWN => do_chown(
+            path_ino(namei::AT_FDCWD, a[0], false)?,
+            a[1] as u32,
+            a[2] as u32,
+        ),
+        nr::FCHOWN => do_chown(
+            namei::fget(fd)?.ops.ext2_ino().ok_or(EPERM)?,
+            a[1] as u32,
+            a[2] as u32,
+        ),
+        nr::FCHOWNAT => {
+            let follow = a[4] as u32 & namei::AT_SYMLINK_NOFOLLOW == 0;
+            do_chown(
+                path_ino(a[0] as i32, a[1], follow)?,
+                a[2] as u32,
+                a[3] as u32,
+            )
+        }
+        nr::UTIMENSAT => sys_utimensat(a[0] as i32, a[1], a[2], a[3] as u32),
+        nr::STATFS | nr::FSTATFS => sys_statfs(a[1]),
+        nr::PWRITE64 => sys_pwrite(fd, a[1], a[2] as usize, a[3] as i64),
+        nr::POLL => {
+            let t = a[2] as i32;
+            let timeout = (t >= 0).then(|| t as u64 * 1_000_000);
+            crate::fs::select::do_poll(a[0], a[1] as usize, timeout)
+        }
+        nr::PPOLL => {
+            let timeout = crate::fs::select::timeout_of(a[2], false)?;
+            crate::fs::select::do_poll(a[0], a[1] as usize, timeout)
+        }
+        nr::SELECT => {
+            let timeout = crate::fs::select::timeout_of(a[4], true)?;
+            crate::fs::select::do_select(a[0] as usize, a[1], a[2], a[3], timeout)
+        }
+        nr::PSELECT6 => {
+            let timeout = crate::fs::select::timeout_of(a[4], false)?;
+            crate::fs::select::do_select(a[0] as usize, a[1], a[2], a[3], timeout)
+        }
         nr::READLINK => sys_readlinkat(namei::AT_FDCWD, a[0], a[1], a[2] as usize),
         nr::READLINKAT => sys_readlinkat(a[0] as i32, a[1], a[2], a[3] as usize),
         nr::UMASK => {
@@ -360,9 +456,19 @@ fn dispatch(n: u64, a: [u64; 6], frame: &mut TrapFrame) -> KResult<i64> {
             Ok(0)
         }
         nr::ARCH_PRCTL => sys_arch_prctl(a[0] as u32, a[1]),
-        nr::SYNC => Ok(0),
+        nr::SYNC | nr::SYNCFS => crate::fs::ext2::sync().map(|_| 0),
         nr::MOUNT => sys_mount(a[0], a[1], a[2]),
-        nr::UMOUNT2 => Err(EPERM),
+        nr::UMOUNT2 => {
+            // The root and /proc are the only mounts, and both stay busy.
+            let target = namei::resolve_at(namei::AT_FDCWD, &user_path(a[0])?)?;
+            if current().cred.euid != 0 {
+                return Err(EPERM);
+            }
+            match target.as_str() {
+                "/" | "/proc" => Err(EBUSY),
+                _ => Err(EINVAL),
+            }
+        }
         nr::REBOOT => sys_reboot(a[0] as u32, a[1] as u32, a[2] as u32),
         nr::GETDENTS64 => sys_getdents64(fd, a[1], a[2] as usize),
         nr::SET_TID_ADDRESS => {
@@ -503,13 +609,13 @@ fn sys_rwv(fd: i32, iov: u64, cnt: usize, write: bool) -> KResult<i64> {
     Ok(total)
 }
 
-fn sys_openat(dirfd: i32, path: u64, flags: u32) -> KResult<i64> {
+fn sys_openat(dirfd: i32, path: u64, flags: u32, mode: u32) -> KResult<i64> {
     let p = user_path(path)?;
     if p.is_empty() {
         return Err(ENOENT);
     }
     let abs = namei::resolve_at(dirfd, &p)?;
-    let f = namei::open(&abs, flags)?;
+    let f = namei::open_mode(&abs, flags, mode)?;
     current()
         .files
         .install(f, flags & o::CLOEXEC != 0)
@@ -975,6 +1081,15 @@ fn sys_reboot(magic1: u32, magic2: u32, cmd: u32) -> KResult<i64> {
     }
     match cmd {
         CMD_POWER_OFF | CMD_HALT | CMD_RESTART => {
+            if current().cred.euid != 0 {
+                return Err(EPERM);
+            }
+            // Write everything back and mark the root clean (Linux's
+            // kernel_power_off -> emergency sync and unmount).
+            match crate::fs::ext2::unmount_root() {
+                Ok(()) => pr_info!("EXT2-fs: root unmounted cleanly"),
+                Err(_) => pr_err!("EXT2-fs: unmounting the root failed"),
+            }
             pr_emerg!("reboot: Power down");
             crate::kernel::panic::power_off()
         }
@@ -996,6 +1111,11 @@ fn clock_ns(clock: u32) -> KResult<u64> {
 }
 
 /// Sleeps until `deadline_ns` of the monotonic clock (whole ticks).
+/// [`sleep_until`] for other modules (`poll`, `select`).
+pub fn sleep_until_pub(deadline_ns: u64) -> KResult<()> {
+    sleep_until(deadline_ns)
+}
+
 fn sleep_until(deadline_ns: u64) -> KResult<()> {
     let now = time::uptime_ns();
     if deadline_ns <= now {
@@ -1214,4 +1334,184 @@ fn sys_mprotect(addr: u64, len: u64, prot: u32) -> KResult<i64> {
     let mm = current().mm.as_mut().ok_or(EINVAL)?;
     mm.protect(addr, end, prot & 7);
     Ok(0)
+}
+
+/// `unlinkat` flag: remove a directory.
+const AT_REMOVEDIR: u32 = 0x200;
+/// `linkat` flag: follow a final symbolic link of the old name.
+const AT_SYMLINK_FOLLOW: u32 = 0x400;
+
+/// A path argument relative to `dirfd`, made absolute.
+fn at_path(dirfd: i32, path: u64) -> KResult<String> {
+    let p = user_path(path)?;
+    if p.is_empty() {
+        return Err(ENOENT);
+    }
+    namei::resolve_at(dirfd, &p)
+}
+
+fn path_ino(dirfd: i32, path: u64, follow: bool) -> KResult<u32> {
+    namei::ext2_ino(&at_path(dirfd, path)?, follow)
+}
+
+fn sys_mkdirat(dirfd: i32, path: u64, mode: u32) -> KResult<i64> {
+    namei::mkdir(&at_path(dirfd, path)?, mode).map(|_| 0)
+}
+
+fn sys_mknodat(dirfd: i32, path: u64, mode: u32, dev: u64) -> KResult<i64> {
+    namei::mknod(&at_path(dirfd, path)?, mode, dev).map(|_| 0)
+}
+
+fn sys_unlinkat(dirfd: i32, path: u64, flags: u32) -> KResult<i64> {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(EINVAL);
+    }
+    namei::unlink(&at_path(dirfd, path)?, flags & AT_REMOVEDIR != 0).map(|_| 0)
+}
+
+fn sys_linkat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<i64> {
+    let old = at_path(olddir, old)?;
+    let new = at_path(newdir, new)?;
+    namei::link(&old, &new, flags & AT_SYMLINK_FOLLOW != 0).map(|_| 0)
+}
+
+fn sys_symlinkat(target: u64, dirfd: i32, path: u64) -> KResult<i64> {
+    let target = user_path(target)?;
+    namei::symlink(target.as_bytes(), &at_path(dirfd, path)?).map(|_| 0)
+}
+
+fn sys_renameat(olddir: i32, old: u64, newdir: i32, new: u64, flags: u32) -> KResult<i64> {
+    const RENAME_NOREPLACE: u32 = 1;
+    if flags & !RENAME_NOREPLACE != 0 {
+        return Err(EINVAL);
+    }
+    let old = at_path(olddir, old)?;
+    let new = at_path(newdir, new)?;
+    namei::rename(&old, &new, flags & RENAME_NOREPLACE != 0).map(|_| 0)
+}
+
+fn do_truncate(ino: u32, size: i64) -> KResult<i64> {
+    if size < 0 {
+        return Err(EINVAL);
+    }
+    namei::setattr(ino, |fs, inode| {
+        if inode.is_dir() {
+            return Err(crate::kernel::errno::EISDIR);
+        }
+        if !inode.is_file() {
+            return Err(EINVAL);
+        }
+        fs.truncate(ino, inode, size as u64)
+    })
+    .map(|_| 0)
+}
+
+/// Only the owner (or root) may change an inode's mode and times.
+fn owner_check(inode: &ondisk::ext2::Inode) -> KResult<()> {
+    let euid = current().cred.euid;
+    if euid != 0 && euid != inode.uid() {
+        return Err(EPERM);
+    }
+    Ok(())
+}
+
+fn do_chmod(ino: u32, mode: u32) -> KResult<i64> {
+    namei::setattr(ino, |_, inode| {
+        owner_check(inode)?;
+        inode.mode = (inode.mode & 0o170000) | (mode & 0o7777) as u16;
+        inode.ctime = crate::fs::ext2::now();
+        Ok(())
+    })
+    .map(|_| 0)
+}
+
+fn do_chown(ino: u32, uid: u32, gid: u32) -> KResult<i64> {
+    namei::setattr(ino, |_, inode| {
+        if current().cred.euid != 0 {
+            return Err(EPERM);
+        }
+        if uid != u32::MAX {
+            inode.uid = uid;
+        }
+        if gid != u32::MAX {
+            inode.gid = gid;
+        }
+        inode.ctime = crate::fs::ext2::now();
+        Ok(())
+    })
+    .map(|_| 0)
+}
+
+fn sys_utimensat(dirfd: i32, path: u64, times: u64, flags: u32) -> KResult<i64> {
+    const UTIME_NOW: i64 = (1 << 30) - 1;
+    const UTIME_OMIT: i64 = (1 << 30) - 2;
+    let ino = if path == 0 {
+        namei::fget(dirfd)?.ops.ext2_ino().ok_or(EPERM)?
+    } else {
+        path_ino(dirfd, path, flags & namei::AT_SYMLINK_NOFOLLOW == 0)?
+    };
+    let now = crate::fs::ext2::now();
+    let mut t = [(0i64, UTIME_NOW), (0, UTIME_NOW)];
+    if times != 0 {
+        let mut raw = [0u8; 32];
+        copy_from_user(&mut raw, times)?;
+        let word =
+            |i: usize| i64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        t = [(word(0), word(1)), (word(2), word(3))];
+    }
+    namei::setattr(ino, |_, inode| {
+        let pick = |(sec, nsec): (i64, i64), old: u32| match nsec {
+            UTIME_OMIT => old,
+            UTIME_NOW => now,
+            _ => sec as u32,
+        };
+        if times != 0 {
+            owner_check(inode)?;
+        }
+        inode.atime = pick(t[0], inode.atime);
+        inode.mtime = pick(t[1], inode.mtime);
+        inode.ctime = now;
+        Ok(())
+    })
+    .map(|_| 0)
+}
+
+/// `statfs`/`fstatfs` (x86-64 `struct statfs`, 120 bytes): the root.
+fn sys_statfs(buf: u64) -> KResult<i64> {
+    const EXT2_SUPER_MAGIC: u64 = 0xEF53;
+    let (bfree, blocks, ffree, files, bsize) = crate::fs::ext2::statfs()?;
+    let mut b = [0u8; 120];
+    let words = [
+        EXT2_SUPER_MAGIC,
+        bsize,
+        blocks,
+        bfree,
+        bfree,
+        files,
+        ffree,
+        0,
+        255,
+        bsize,
+    ];
+    for (i, w) in words.iter().enumerate() {
+        b[i * 8..i * 8 + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    copy_to_user(buf, &b)?;
+    Ok(0)
+}
+
+fn sys_pwrite(fd: i32, buf: u64, count: usize, off: i64) -> KResult<i64> {
+    if off < 0 {
+        return Err(EINVAL);
+    }
+    let f = namei::fget(fd)?;
+    if !f.writable() {
+        return Err(EBADF);
+    }
+    if !f.ops.seekable() {
+        return Err(crate::kernel::errno::ESPIPE);
+    }
+    let mut data = alloc::vec![0u8; count.min(1 << 20)];
+    copy_from_user(&mut data, buf)?;
+    Ok(f.ops.write(&f, &data, off as u64)? as i64)
 }

@@ -58,6 +58,24 @@ pub mod nr {
     pub const GETDENTS64: usize = 217;
     pub const CLOCK_GETTIME: usize = 228;
     pub const EXIT_GROUP: usize = 231;
+    pub const PWRITE64: usize = 18;
+    pub const FSYNC: usize = 74;
+    pub const TRUNCATE: usize = 76;
+    pub const FTRUNCATE: usize = 77;
+    pub const RENAME: usize = 82;
+    pub const MKDIR: usize = 83;
+    pub const RMDIR: usize = 84;
+    pub const LINK: usize = 86;
+    pub const UNLINK: usize = 87;
+    pub const SYMLINK: usize = 88;
+    pub const CHMOD: usize = 90;
+    pub const UMASK: usize = 95;
+    pub const MKNOD: usize = 133;
+    pub const STATFS: usize = 137;
+    pub const SYNC: usize = 162;
+    pub const UMOUNT2: usize = 166;
+    pub const REBOOT: usize = 169;
+    pub const UTIMENSAT: usize = 280;
 }
 
 /// Raw system call with up to six arguments.
@@ -631,4 +649,147 @@ pub fn clock_gettime(clock: i32) -> SysResult<Timespec> {
 pub fn nanosleep(ts: &Timespec) -> SysResult<()> {
     // SAFETY: `ts` is a `struct timespec`; no remainder is asked for.
     unsafe { syscall(nr::NANOSLEEP, &[ts as *const Timespec as usize, 0]) }.map(drop)
+}
+
+// Files and directories (changing the tree).
+
+/// Calls `n` with one path argument and `rest`.
+fn path_call(n: usize, path: &str, rest: &[usize]) -> SysResult<usize> {
+    with_cstr(path.as_bytes(), |p| {
+        let mut args = [0usize; 6];
+        args[0] = p as usize;
+        args[1..1 + rest.len()].copy_from_slice(rest);
+        // SAFETY: `p` is a NUL-terminated string; the other arguments are
+        // values or pointers the caller made valid.
+        unsafe { syscall(n, &args[..1 + rest.len()]) }
+    })
+}
+
+/// Calls `n` with two path arguments.
+fn path2_call(n: usize, a: &str, b: &str) -> SysResult<()> {
+    with_cstr(a.as_bytes(), |pa| {
+        with_cstr(b.as_bytes(), |pb| {
+            // SAFETY: two NUL-terminated strings.
+            unsafe { syscall(n, &[pa as usize, pb as usize]) }.map(drop)
+        })
+    })
+}
+
+pub fn mkdir(path: &str, mode: u32) -> SysResult<()> {
+    path_call(nr::MKDIR, path, &[mode as usize]).map(drop)
+}
+
+pub fn rmdir(path: &str) -> SysResult<()> {
+    path_call(nr::RMDIR, path, &[]).map(drop)
+}
+
+pub fn unlink(path: &str) -> SysResult<()> {
+    path_call(nr::UNLINK, path, &[]).map(drop)
+}
+
+pub fn link(old: &str, new: &str) -> SysResult<()> {
+    path2_call(nr::LINK, old, new)
+}
+
+pub fn symlink(target: &str, path: &str) -> SysResult<()> {
+    path2_call(nr::SYMLINK, target, path)
+}
+
+pub fn rename(old: &str, new: &str) -> SysResult<()> {
+    path2_call(nr::RENAME, old, new)
+}
+
+pub fn truncate(path: &str, size: u64) -> SysResult<()> {
+    path_call(nr::TRUNCATE, path, &[size as usize]).map(drop)
+}
+
+pub fn ftruncate(fd: Fd, size: u64) -> SysResult<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall(nr::FTRUNCATE, &[fd as usize, size as usize]) }.map(drop)
+}
+
+pub fn fsync(fd: Fd) -> SysResult<()> {
+    // SAFETY: no pointers.
+    unsafe { syscall(nr::FSYNC, &[fd as usize]) }.map(drop)
+}
+
+pub fn sync() {
+    // SAFETY: no arguments.
+    let _ = unsafe { syscall(nr::SYNC, &[]) };
+}
+
+pub fn chmod(path: &str, mode: u32) -> SysResult<()> {
+    path_call(nr::CHMOD, path, &[mode as usize]).map(drop)
+}
+
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: no pointers.
+    unsafe { syscall(nr::UMASK, &[mask as usize]) }.unwrap_or(0) as u32
+}
+
+pub fn mknod(path: &str, mode: u32, dev: u64) -> SysResult<()> {
+    path_call(nr::MKNOD, path, &[mode as usize, dev as usize]).map(drop)
+}
+
+pub fn pwrite(fd: Fd, buf: &[u8], offset: u64) -> SysResult<usize> {
+    // SAFETY: the buffer is valid for reads of its length.
+    unsafe {
+        syscall(
+            nr::PWRITE64,
+            &[
+                fd as usize,
+                buf.as_ptr() as usize,
+                buf.len(),
+                offset as usize,
+            ],
+        )
+    }
+}
+
+/// `utimensat(AT_FDCWD, path, NULL, 0)`: both times to now.
+pub fn touch_times(path: &str) -> SysResult<()> {
+    const AT_FDCWD: isize = -100;
+    with_cstr(path.as_bytes(), |p| {
+        // SAFETY: `p` is a NUL-terminated string; NULL times.
+        unsafe { syscall(nr::UTIMENSAT, &[AT_FDCWD as usize, p as usize, 0, 0]) }.map(drop)
+    })
+}
+
+/// What `statfs(2)` reports, the fields `df` needs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatFs {
+    pub fs_type: u64,
+    pub bsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+}
+
+pub fn statfs(path: &str) -> SysResult<StatFs> {
+    let mut raw = [0u64; 15];
+    path_call(nr::STATFS, path, &[raw.as_mut_ptr() as usize])?;
+    Ok(StatFs {
+        fs_type: raw[0],
+        bsize: raw[1],
+        blocks: raw[2],
+        bfree: raw[3],
+        bavail: raw[4],
+        files: raw[5],
+        ffree: raw[6],
+    })
+}
+
+pub fn umount(target: &str) -> SysResult<()> {
+    path_call(nr::UMOUNT2, target, &[0]).map(drop)
+}
+
+/// `reboot(RB_POWER_OFF)`.
+pub fn power_off() -> SysResult<()> {
+    const MAGIC1: usize = 0xfee1_dead;
+    const MAGIC2: usize = 672_274_793;
+    const POWER_OFF: usize = 0x4321_fedc;
+    // SAFETY: no pointers.
+    unsafe { syscall(nr::REBOOT, &[MAGIC1, MAGIC2, POWER_OFF]) }.map(drop)
 }

@@ -43,6 +43,9 @@ macro_rules! try_sys {
     };
 }
 
+#[path = "../usertests/files.rs"]
+mod files;
+
 const CASES: &[Case] = &[
     ("fork_exit_status", fork_exit_status),
     ("fork_child_pids", fork_child_pids),
@@ -73,6 +76,7 @@ const CASES: &[Case] = &[
     ("mmap_readonly_fault", mmap_readonly_fault),
     ("preemption", preemption),
     ("sched_fifo_preempts_other", sched_fifo_preempts_other),
+    ("poll_select_pipe", files::poll_select_pipe),
 ];
 
 /// How long one case may take before it is killed.
@@ -1096,18 +1100,29 @@ fn main() -> i32 {
     if args.first() == Some(&"--check-args-env") {
         return check_args_env();
     }
+    let all = || CASES.iter().chain(files::FILE_CASES);
     if args.first() == Some(&"-l") {
-        for (name, _) in CASES {
+        for (name, _) in all() {
             println!("{name}");
         }
         return 0;
     }
-    if let Some(unknown) = args.iter().find(|a| !CASES.iter().any(|(n, _)| n == *a)) {
+    if let Some(unknown) = args.iter().find(|a| !all().any(|(n, _)| n == *a)) {
         eprintln!("usertests: no case named '{unknown}' (usertests -l lists them)");
         return 2;
     }
+    let file_cases: &[Case] = match files::scratch_writable() {
+        Ok(()) => files::FILE_CASES,
+        Err(e) => {
+            println!(
+                "usertests: file cases skipped: {} is not writable ({e:?})",
+                files::scratch()
+            );
+            &[]
+        }
+    };
     let (mut passed, mut failed) = (0, 0);
-    for (name, case) in CASES {
+    for (name, case) in CASES.iter().chain(file_cases) {
         if !args.is_empty() && !args.contains(name) {
             continue;
         }
