@@ -514,9 +514,21 @@ fn the_guest_kernel_annotates_its_processes_switches_and_system_calls() {
         .collect();
     // PID 1 starts as the kernel's init task and execs /sbin/init, which
     // forks the shell (named after its parent until it execs sh).
-    assert!(processes.contains(&(Some(1), Some("init".into()))), "{processes:?}");
-    assert!(processes.contains(&(Some(2), Some("sh".into()))), "{processes:?}");
+    assert!(
+        processes.contains(&(Some(1), Some("init".into()))),
+        "{processes:?}"
+    );
+    assert!(
+        processes.contains(&(Some(2), Some("sh".into()))),
+        "{processes:?}"
+    );
     assert!(!named(packets, "execve").is_empty(), "system call slices");
-    assert!(!named(packets, "write").is_empty(), "the shell writes its prompt");
-    assert!(!named(packets, "sh (2)").is_empty(), "the shell ran on the CPU");
+    assert!(
+        !named(packets, "write").is_empty(),
+        "the shell writes its prompt"
+    );
+    assert!(
+        !named(packets, "sh (2)").is_empty(),
+        "the shell ran on the CPU"
+    );
 }

@@ -70,7 +70,10 @@ fn debugfs(fs: &Path, request: &str) -> Vec<u8> {
         .arg(fs)
         .output()
         .expect("run debugfs");
-    assert!(out.status.success(), "debugfs -R {request:?} failed: {out:?}");
+    assert!(
+        out.status.success(),
+        "debugfs -R {request:?} failed: {out:?}"
+    );
     out.stdout
 }
 
@@ -114,34 +117,63 @@ fn files_written_in_the_guest_survive_poweroff_e2fsck_debugfs_and_a_second_boot(
     ];
     let run = session(&image, &lines, None, LIMIT);
     let text = run.serial.replace('\r', "");
-    assert_eq!(run.outcome, Outcome::Exit(1), "no clean power-off; console:\n{text}");
+    assert_eq!(
+        run.outcome,
+        Outcome::Exit(1),
+        "no clean power-off; console:\n{text}"
+    );
     assert!(text.contains("mounted filesystem (read-write)"), "{text}");
     assert!(text.contains("EXT2-fs: root unmounted cleanly"), "{text}");
-    assert!(output_of(&text, "stat /home/notes.txt").contains("Links: 2"), "{text}");
+    assert!(
+        output_of(&text, "stat /home/notes.txt").contains("Links: 2"),
+        "{text}"
+    );
 
     let fs = root_partition(&image, &dir);
     let (status, report) = e2fsck(&fs);
     println!("e2fsck -fn after a clean power-off:\n{report}");
     assert_eq!(status, 0, "e2fsck found problems:\n{report}");
 
-    assert_eq!(debugfs(&fs, "cat /home/notes.txt"), b"first line\nsecond line\n");
-    assert_eq!(debugfs(&fs, "cat /home/docs/copy.txt"), b"first line\nsecond line\n");
-    assert_eq!(debugfs(&fs, "cat /home/docs/hard.txt"), b"first line\nsecond line\n");
+    assert_eq!(
+        debugfs(&fs, "cat /home/notes.txt"),
+        b"first line\nsecond line\n"
+    );
+    assert_eq!(
+        debugfs(&fs, "cat /home/docs/copy.txt"),
+        b"first line\nsecond line\n"
+    );
+    assert_eq!(
+        debugfs(&fs, "cat /home/docs/hard.txt"),
+        b"first line\nsecond line\n"
+    );
     assert_eq!(debugfs(&fs, "cat /home/target"), b"new\n");
     let usertests = std::fs::read(Path::new(USER_BIN_DIR).join("usertests")).expect("usertests");
-    assert!(usertests.len() * 4 > (12 + 256) * 1024, "big must reach the double-indirect blocks");
+    assert!(
+        usertests.len() * 4 > (12 + 256) * 1024,
+        "big must reach the double-indirect blocks"
+    );
     assert_eq!(debugfs(&fs, "cat /home/big"), usertests.repeat(4));
     let link = String::from_utf8_lossy(&debugfs(&fs, "stat /home/link")).into_owned();
-    assert!(link.contains("Fast link dest: \"/home/notes.txt\""), "{link}");
+    assert!(
+        link.contains("Fast link dest: \"/home/notes.txt\""),
+        "{link}"
+    );
     let listing = String::from_utf8_lossy(&debugfs(&fs, "ls -l /home")).into_owned();
     for gone in ["gone", "source", "empty"] {
-        assert!(!listing.contains(&format!(" {gone} ")), "{gone} still in /home:\n{listing}");
+        assert!(
+            !listing.contains(&format!(" {gone} ")),
+            "{gone} still in /home:\n{listing}"
+        );
     }
     let fifo = String::from_utf8_lossy(&debugfs(&fs, "stat /home/fifo")).into_owned();
     assert!(fifo.contains("Type: FIFO"), "{fifo}");
 
     // The same image again: the files are there.
-    let lines = ["cat /home/notes.txt /home/link /home/target", "ls /home/docs", "poweroff"];
+    let lines = [
+        "cat /home/notes.txt /home/link /home/target",
+        "ls /home/docs",
+        "poweroff",
+    ];
     let run = session(&image, &lines, None, LIMIT);
     let text = run.serial.replace('\r', "");
     assert_eq!(run.outcome, Outcome::Exit(1), "console:\n{text}");
@@ -151,7 +183,10 @@ fn files_written_in_the_guest_survive_poweroff_e2fsck_debugfs_and_a_second_boot(
     );
     let ls = output_of(&text, "ls /home/docs");
     for name in ["copy.txt", "deep", "hard.txt"] {
-        assert!(ls.contains(name), "{name} missing from ls /home/docs:\n{text}");
+        assert!(
+            ls.contains(name),
+            "{name} missing from ls /home/docs:\n{text}"
+        );
     }
     let (status, report) = e2fsck(&root_partition(&image, &dir));
     assert_eq!(status, 0, "e2fsck after the second boot:\n{report}");
@@ -173,14 +208,23 @@ fn killed_in_the_middle_of_writes_the_image_stays_readable() {
         ));
     }
     workload.push_str("; echo WORKLOAD-DONE");
-    assert!(workload.len() < 4000, "the line must fit the terminal's buffer");
+    assert!(
+        workload.len() < 4000,
+        "the line must fit the terminal's buffer"
+    );
     let run = session(&image, &[&workload], None, 1_000_000_000);
     let text = run.serial.replace('\r', "");
     assert_eq!(run.outcome, Outcome::InstructionLimit, "console:\n{text}");
-    assert!(text.contains("mkdir /home/w"), "the workload never started:\n{text}");
+    assert!(
+        text.contains("mkdir /home/w"),
+        "the workload never started:\n{text}"
+    );
     // The echo of the typed line ends in "echo WORKLOAD-DONE"; the output
     // would be a line of its own.
-    assert!(!text.contains("\nWORKLOAD-DONE\n"), "the workload finished before the kill:\n{text}");
+    assert!(
+        !text.contains("\nWORKLOAD-DONE\n"),
+        "the workload finished before the kill:\n{text}"
+    );
 
     let fs = root_partition(&image, &dir);
     let (status, report) = e2fsck(&fs);
@@ -188,9 +232,15 @@ fn killed_in_the_middle_of_writes_the_image_stays_readable() {
     let written = String::from_utf8_lossy(&debugfs(&fs, "ls -l /home/w")).into_owned();
     println!("/home/w after the kill:\n{written}");
     let listing = String::from_utf8_lossy(&debugfs(&fs, "ls -l /")).into_owned();
-    assert!(listing.contains("bin") && listing.contains("home"), "{listing}");
+    assert!(
+        listing.contains("bin") && listing.contains("home"),
+        "{listing}"
+    );
     let motd = debugfs(&fs, "cat /etc/motd");
-    assert!(!motd.is_empty(), "debugfs cannot read /etc/motd after the kill");
+    assert!(
+        !motd.is_empty(),
+        "debugfs cannot read /etc/motd after the kill"
+    );
 }
 
 #[test]
@@ -201,12 +251,26 @@ fn usertests_file_cases_pass_inside_the_guest_on_the_writable_root() {
     let text = run.serial.replace('\r', "");
     assert_eq!(run.outcome, Outcome::Exit(1), "console:\n{text}");
     let out = output_of(&text, "usertests");
-    assert!(!out.contains("skipped"), "the file cases did not run:\n{out}");
-    for case in ["file_large_sparse", "dir_many_files", "unlink_while_open", "fifo_two_processes"] {
-        assert!(out.contains(&format!("{case}: ok")), "{case} did not pass:\n{out}");
+    assert!(
+        !out.contains("skipped"),
+        "the file cases did not run:\n{out}"
+    );
+    for case in [
+        "file_large_sparse",
+        "dir_many_files",
+        "unlink_while_open",
+        "fifo_two_processes",
+    ] {
+        assert!(
+            out.contains(&format!("{case}: ok")),
+            "{case} did not pass:\n{out}"
+        );
     }
     let last = out.lines().last().unwrap_or("");
-    assert!(last.ends_with(" passed, 0 failed"), "usertests in the guest:\n{out}");
+    assert!(
+        last.ends_with(" passed, 0 failed"),
+        "usertests in the guest:\n{out}"
+    );
     let (status, report) = e2fsck(&root_partition(&image, &dir));
     assert_eq!(status, 0, "e2fsck after usertests:\n{report}");
 }

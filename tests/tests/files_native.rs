@@ -37,13 +37,24 @@ fn tree(root: &Path) -> Vec<(String, char, Vec<u8>, u64)> {
             let e = e.expect("entry");
             let path = e.path();
             let meta = fs::symlink_metadata(&path).expect("lstat");
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             let ft = meta.file_type();
             let (kind, data) = if ft.is_dir() {
                 stack.push(path.clone());
                 ('d', Vec::new())
             } else if ft.is_symlink() {
-                ('l', fs::read_link(&path).unwrap().to_string_lossy().as_bytes().to_vec())
+                (
+                    'l',
+                    fs::read_link(&path)
+                        .unwrap()
+                        .to_string_lossy()
+                        .as_bytes()
+                        .to_vec(),
+                )
             } else if ft.is_fifo() {
                 ('p', Vec::new())
             } else {
@@ -75,7 +86,11 @@ fn same_trees(commands: &[(&str, &[&str])]) {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    assert_eq!(tree(a.path()), tree(b.path()), "the trees differ after {commands:?}");
+    assert_eq!(
+        tree(a.path()),
+        tree(b.path()),
+        "the trees differ after {commands:?}"
+    );
 }
 
 #[test]
