@@ -63,6 +63,44 @@ pub fn scripted(
     until: Option<&str>,
     max_instructions: u64,
 ) -> BootRun {
+    run(
+        boot,
+        disks,
+        DiskMode::Snapshot,
+        script,
+        until,
+        max_instructions,
+    )
+}
+
+/// Like [`scripted`], with `disks` attached read-write: the guest's
+/// writes go to the image files (for tests that check an image after the
+/// guest wrote to it).
+pub fn scripted_rw(
+    boot: Boot,
+    disks: &[&Path],
+    script: &[(&str, &[u8])],
+    until: Option<&str>,
+    max_instructions: u64,
+) -> BootRun {
+    run(
+        boot,
+        disks,
+        DiskMode::ReadWrite,
+        script,
+        until,
+        max_instructions,
+    )
+}
+
+fn run(
+    boot: Boot,
+    disks: &[&Path],
+    mode: DiskMode,
+    script: &[(&str, &[u8])],
+    until: Option<&str>,
+    max_instructions: u64,
+) -> BootRun {
     let config = MachineConfig {
         ram_size: 256 << 20,
         bios: BIOS.to_vec(),
@@ -70,7 +108,7 @@ pub fn scripted(
             .iter()
             .map(|p| DiskSpec {
                 path: p.to_path_buf(),
-                mode: DiskMode::Snapshot,
+                mode,
             })
             .collect(),
         clock: ClockMode::Virtual,
@@ -101,71 +139,6 @@ pub fn scripted(
 
     // The session engine `emu test` uses: the console is matched on the
     // machine's thread, so the run stops at the same instruction every time.
-    let literal = |text: &str| Step::Expect(session::regex(&regex::escape(text)).expect("regex"));
-    let mut steps = vec![Step::Timeout(u64::MAX)];
-    for (wait_for, send) in script {
-        steps.push(literal(wait_for));
-        steps.push(Step::Send(send.to_vec()));
-    }
-    if let Some(text) = until {
-        steps.push(literal(text));
-    }
-    let mut runner = SessionRunner::new(steps, com1_rx, com1_tx);
-    if until.is_none() {
-        runner.keep_running();
-    }
-    let outcome = machine.run_with(&mut runner);
-    runner.finish();
-    drop(machine);
-    let serial = String::from_utf8_lossy(runner.log()).into_owned();
-    BootRun { outcome, serial }
-}
-
-/// Like [`scripted`], with `disks` attached read-write: the guest's
-/// writes go to the image files (for tests that check an image after the
-/// guest wrote to it).
-pub fn scripted_rw(
-    boot: Boot,
-    disks: &[&Path],
-    script: &[(&str, &[u8])],
-    until: Option<&str>,
-    max_instructions: u64,
-) -> BootRun {
-    let config = MachineConfig {
-        ram_size: 256 << 20,
-        bios: BIOS.to_vec(),
-        disks: disks
-            .iter()
-            .map(|p| DiskSpec {
-                path: p.to_path_buf(),
-                mode: DiskMode::ReadWrite,
-            })
-            .collect(),
-        clock: ClockMode::Virtual,
-        no_reboot: true,
-        max_instructions: Some(max_instructions),
-        timeout: None,
-        rtc_start: Some(RTC_START),
-    };
-    let (com1_out, com1_rx) = unbounded::<u8>();
-    let (com1_tx, com1_in) = unbounded();
-    let (com2_out, _com2_rx) = unbounded();
-    let (_com2_tx, com2_in) = unbounded();
-    let (debug_out, _debug_rx) = unbounded();
-    let (_quit_tx, quit) = bounded(1);
-    let io = HostIo {
-        com1_out,
-        com1_in,
-        com2_out,
-        com2_in,
-        debug_out,
-        quit,
-    };
-    let mut machine = Machine::new(config, io).expect("machine");
-    if let Boot::Kernel { elf, cmdline } = boot {
-        let bytes = std::fs::read(elf).unwrap_or_else(|e| panic!("{}: {e}", elf.display()));
-        direct_boot::boot_kernel(&mut machine.cpu, &bytes, cmdline).expect("direct boot");
-    }
     let literal = |text: &str| Step::Expect(session::regex(&regex::escape(text)).expect("regex"));
     let mut steps = vec![Step::Timeout(u64::MAX)];
     for (wait_for, send) in script {
