@@ -51,6 +51,48 @@ fn table(pa: u64) -> &'static mut PageTable {
     unsafe { &mut *PhysAddr(pa).to_virt().cast::<PageTable>() }
 }
 
+/// What [`walk_user_half`] reports.
+enum Visit {
+    /// A present 4 KiB page of the user half at `va`, with its entry.
+    Page { va: u64, pte: u64 },
+    /// Every entry of the table at `pa` (level 3: PDPT, 2: PD, 1: PT) has
+    /// been visited.
+    TableDone { pa: u64, level: u8 },
+}
+
+/// Visits the user half (PML4 entries 0-255) of the tables at `pml4`
+/// depth first: each present page, and each lower table after its
+/// entries. Stops at the first error `f` returns.
+fn walk_user_half(pml4: u64, f: &mut impl FnMut(Visit) -> KResult<()>) -> KResult<()> {
+    fn walk(
+        pa: u64,
+        level: u8,
+        base: u64,
+        entries: core::ops::Range<usize>,
+        f: &mut impl FnMut(Visit) -> KResult<()>,
+    ) -> KResult<()> {
+        let shift = 12 + 9 * u32::from(level);
+        for i in entries {
+            let e = table(pa).entries[i];
+            if e & flags::PRESENT == 0 {
+                continue;
+            }
+            let va = base | ((i as u64) << shift);
+            if level == 0 {
+                f(Visit::Page { va, pte: e })?;
+            } else {
+                walk(e & ADDR_MASK, level - 1, va, 0..512, f)?;
+                f(Visit::TableDone {
+                    pa: e & ADDR_MASK,
+                    level,
+                })?;
+            }
+        }
+        Ok(())
+    }
+    walk(pml4, 3, 0, 0..256, f)
+}
+
 fn zeroed_page() -> KResult<u64> {
     let pa = page_alloc::alloc_pages(0).ok_or(ENOMEM)?;
     // SAFETY: a fresh page, direct-mapped, 4096 bytes.
@@ -276,51 +318,28 @@ impl Mm {
         child.start_stack = self.start_stack;
         child.arg_start = self.arg_start;
         child.arg_end = self.arg_end;
-        let src = table(self.pml4);
-        for i4 in 0..256 {
-            let e4 = src.entries[i4];
-            if e4 & flags::PRESENT == 0 {
-                continue;
-            }
-            let pdpt = table(e4 & ADDR_MASK);
-            for i3 in 0..512 {
-                let e3 = pdpt.entries[i3];
-                if e3 & flags::PRESENT == 0 {
-                    continue;
+        walk_user_half(self.pml4, &mut |visit| {
+            match visit {
+                Visit::Page { va, pte } => {
+                    let new = page_alloc::alloc_pages(0).ok_or(ENOMEM)?;
+                    // SAFETY: two distinct direct-mapped pages.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            PhysAddr(pte & ADDR_MASK).to_virt(),
+                            new.to_virt(),
+                            PAGE_SIZE as usize,
+                        )
+                    };
+                    let e = child.pte(va, true)?.ok_or(ENOMEM)?;
+                    *e = new.0 | (pte & !ADDR_MASK);
+                    child.rss += 1;
                 }
-                let pd = table(e3 & ADDR_MASK);
-                for i2 in 0..512 {
-                    let e2 = pd.entries[i2];
-                    if e2 & flags::PRESENT == 0 {
-                        continue;
-                    }
-                    let pt = table(e2 & ADDR_MASK);
-                    for i1 in 0..512 {
-                        let e1 = pt.entries[i1];
-                        if e1 & flags::PRESENT == 0 {
-                            continue;
-                        }
-                        let va = ((i4 as u64) << 39)
-                            | ((i3 as u64) << 30)
-                            | ((i2 as u64) << 21)
-                            | ((i1 as u64) << 12);
-                        let new = page_alloc::alloc_pages(0).ok_or(ENOMEM)?;
-                        // SAFETY: two distinct direct-mapped pages.
-                        unsafe {
-                            core::ptr::copy_nonoverlapping(
-                                PhysAddr(e1 & ADDR_MASK).to_virt(),
-                                new.to_virt(),
-                                PAGE_SIZE as usize,
-                            )
-                        };
-                        let e = child.pte(va, true)?.ok_or(ENOMEM)?;
-                        *e = new.0 | (e1 & !ADDR_MASK);
-                        child.rss += 1;
-                    }
-                    crate::kernel::sched::cond_resched();
-                }
+                // A preemption point after each page table's worth of copies.
+                Visit::TableDone { level: 1, .. } => crate::kernel::sched::cond_resched(),
+                Visit::TableDone { .. } => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(child)
     }
 
@@ -334,36 +353,15 @@ impl Mm {
 
 impl Drop for Mm {
     fn drop(&mut self) {
-        let top = table(self.pml4);
-        for i4 in 0..256 {
-            let e4 = top.entries[i4];
-            if e4 & flags::PRESENT == 0 {
-                continue;
-            }
-            let pdpt = table(e4 & ADDR_MASK);
-            for i3 in 0..512 {
-                let e3 = pdpt.entries[i3];
-                if e3 & flags::PRESENT == 0 {
-                    continue;
-                }
-                let pd = table(e3 & ADDR_MASK);
-                for i2 in 0..512 {
-                    let e2 = pd.entries[i2];
-                    if e2 & flags::PRESENT == 0 {
-                        continue;
-                    }
-                    let pt = table(e2 & ADDR_MASK);
-                    for &e1 in pt.entries.iter() {
-                        if e1 & flags::PRESENT != 0 {
-                            page_alloc::free_pages(PhysAddr(e1 & ADDR_MASK), 0);
-                        }
-                    }
-                    page_alloc::free_pages(PhysAddr(e2 & ADDR_MASK), 0);
-                }
-                page_alloc::free_pages(PhysAddr(e3 & ADDR_MASK), 0);
-            }
-            page_alloc::free_pages(PhysAddr(e4 & ADDR_MASK), 0);
-        }
+        // Pages first, then each table once its entries are done.
+        let _ = walk_user_half(self.pml4, &mut |visit| {
+            let pa = match visit {
+                Visit::Page { pte, .. } => pte & ADDR_MASK,
+                Visit::TableDone { pa, .. } => pa,
+            };
+            page_alloc::free_pages(PhysAddr(pa), 0);
+            Ok(())
+        });
         page_alloc::free_pages(PhysAddr(self.pml4), 0);
     }
 }
